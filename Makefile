@@ -1,0 +1,36 @@
+# Two entry points for a newcomer: `make demo` and `make test`. Both set up .venv from the lock file first.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint lock clean
+
+setup: $(STAMP)
+
+# The stamp depends on the lock and the project metadata, so a second `make` installs nothing.
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/mlops demo $(DEMO_ARGS)
+
+test: setup
+	$(BIN)/ruff check ml tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check ml tests
+	$(BIN)/ruff format --check ml tests
+
+# Regenerate the lock after changing dependencies in pyproject.toml (needs pip-tools in a scratch venv).
+lock:
+	$(PYTHON) -m venv /tmp/mlops-piptools && /tmp/mlops-piptools/bin/pip install --quiet pip-tools
+	/tmp/mlops-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
+		-o requirements.lock pyproject.toml
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

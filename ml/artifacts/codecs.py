@@ -1,0 +1,68 @@
+"""Content addressing above the bytes-only store: keys are SHA-256 digests; values are encoded here once."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from ml.artifacts import ArtifactRef, ArtifactStore
+
+
+def content_key(digest: str) -> str:
+    """The store key of content with this SHA-256 (fanned out so no folder grows huge)."""
+    return f"sha256/{digest[:2]}/{digest}"
+
+
+def put_content(store: ArtifactStore, data: bytes) -> ArtifactRef:
+    """Store bytes under their own digest; storing the same bytes twice is a no-op."""
+    return store.put_bytes(content_key(hashlib.sha256(data).hexdigest()), data)
+
+
+def ref_for_digest(store: ArtifactStore, digest: str) -> ArtifactRef:
+    """Rebuild the reference of content recorded elsewhere (registry, run record) by its digest."""
+    key = content_key(digest)
+    return ArtifactRef(key=key, sha256=digest, uri=store.uri_for(key), size=-1)
+
+
+def get_content(store: ArtifactStore, digest: str) -> bytes:
+    """Read content by digest; the store verifies the bytes still match it."""
+    return store.get_bytes(ref_for_digest(store, digest))
+
+
+def encode_json(value: Any) -> bytes:
+    """Canonical JSON (sorted keys, UTF-8), so equal values give equal digests."""
+    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def put_json(store: ArtifactStore, value: Any) -> ArtifactRef:
+    return put_content(store, encode_json(value))
+
+
+def get_json(store: ArtifactStore, digest: str) -> Any:
+    return json.loads(get_content(store, digest))
+
+
+def encode_files(kind: str, name: str, value: Any) -> dict[str, bytes]:
+    """The files a pipeline output is persisted as; `kind` comes from `PipelineSpec.artifacts`.
+
+    - model: a `ModelBundle` as `model.json`;
+    - baseline: Model Monitor's `statistics.json` + `constraints.json`;
+    - data_quality: Model Monitor's `constraint_violations.json` + the batch's `statistics.json`;
+    - json: any value with `to_dict()`, as `<name>.json`.
+    """
+    if kind == "model":
+        return {"model.json": value.to_bytes()}
+    if kind == "baseline":
+        return {
+            "statistics.json": encode_json(value.statistics),
+            "constraints.json": encode_json(value.constraints),
+        }
+    if kind == "data_quality":
+        return {
+            "constraint_violations.json": encode_json(value.to_violations_json()),
+            "statistics.json": encode_json(value.statistics),
+        }
+    if kind == "json":
+        return {f"{name}.json": encode_json(value.to_dict())}
+    raise ValueError(f"unknown artifact kind {kind!r}; use model, baseline, data_quality or json")

@@ -1,0 +1,83 @@
+"""Load and validate `configs/<env>/environment.yaml`; every error names the file, the field and the fix."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ml.config.schema import EnvironmentConfig
+from ml.errors import ConfigError
+
+ENVIRONMENT_FILE = "environment.yaml"
+CONFIG_DIR_VARIABLE = "MLOPS_CONFIG_DIR"
+
+
+def default_config_dir() -> Path:
+    """`$MLOPS_CONFIG_DIR`, else the `configs/` folder of the checkout this package runs from."""
+    configured = os.environ.get(CONFIG_DIR_VARIABLE)
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "configs"
+
+
+def repository_root(config_dir: Path) -> Path:
+    """Relative paths in environment files (e.g. `dataset.source`) are relative to this folder."""
+    return config_dir.resolve().parent
+
+
+def load_environment(name: str, config_dir: Path | None = None) -> EnvironmentConfig:
+    """Read and validate one environment file.
+
+    Raises:
+        ConfigError: the file is missing, is not YAML, or fails the schema; the message names the
+            file and the dotted field.
+    """
+    path = (config_dir or default_config_dir()) / name / ENVIRONMENT_FILE
+    data = read_yaml_mapping(path)
+    try:
+        config = EnvironmentConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc)) from None
+    if config.name != name:
+        raise ConfigError(
+            f"{path}: name: is {config.name!r} but the file lives in folder {name!r}; "
+            f"set name: {name} (folder and name must agree)"
+        )
+    return config
+
+
+def read_yaml_mapping(path: Path) -> dict:
+    """Parse a YAML file that must hold a mapping, turning every failure into a ConfigError."""
+    import yaml
+
+    if not path.is_file():
+        raise ConfigError(f"{path}: file not found; create it or pass --env with an existing environment")
+    text = path.read_text(encoding="utf-8")
+    if any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines()):
+        raise ConfigError(f"{path}: contains a merge conflict marker; resolve the conflict and commit again")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}:{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(data).__name__}")
+    return data
+
+
+def format_validation_error(path: Path, exc: ValidationError) -> str:
+    """One line per problem: `<file>: <dotted.field>: <what is wrong>; <fix>`."""
+    lines = []
+    for error in exc.errors():
+        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            message = "unknown key; remove it or fix its spelling (see configs/schema.json for allowed keys)"
+        elif error["type"] == "missing":
+            message = "required field is missing; add it"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"{path}: {field}: {message}")
+    return "\n".join(lines)

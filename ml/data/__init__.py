@@ -1,0 +1,1 @@
+"""Reading data files against the data contract, and preparing the sample splits."""

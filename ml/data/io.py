@@ -1,0 +1,125 @@
+"""Read tabular files against the data contract; every failure names the file, column, row and the fix."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+
+from ml.artifacts.local import write_bytes_atomically
+from ml.config.schema import DatasetSpec
+from ml.errors import DataError
+
+# Row numbers in messages are 1-based line numbers of the file, as an editor shows them.
+
+
+def read_raw_source(path: Path, spec: DatasetSpec) -> pd.DataFrame:
+    """Read the raw data set file (columns in spec order, header or not) as numbers, NaN for missing."""
+    names = [c.name for c in spec.columns]
+    _check_readable(path)
+    raw = _read_strings(path, header=0 if spec.header else None, names=None)
+    if spec.header:
+        _check_header(path, list(raw.columns), names)
+    elif raw.shape[1] != len(names):
+        raise DataError(f"{path}: expected {len(names)} columns ({', '.join(names)}), found {raw.shape[1]}")
+    else:
+        raw.columns = names
+    frame = to_numbers(raw, path, spec.missing_marker, first_line=2 if spec.header else 1)
+    frame.insert(0, spec.id_column, [f"r{i + 1:06d}" for i in range(len(frame))])
+    return frame
+
+
+def read_table(path: Path, spec: DatasetSpec, *, with_label: bool) -> pd.DataFrame:
+    """Read a prepared CSV with a header: the id column (optional), the features and, if asked, the label."""
+    _check_readable(path)
+    raw = _read_strings(path, header=0, names=None)
+    required = spec.feature_names + ([spec.label.name] if with_label else [])
+    _check_header(path, list(raw.columns), required)
+    keep = [c for c in [spec.id_column, *required] if c in raw.columns]
+    frame = to_numbers(
+        raw[keep].drop(columns=[spec.id_column], errors="ignore"), path, spec.missing_marker, 2
+    )
+    ids = raw[spec.id_column] if spec.id_column in raw.columns else [f"row{i + 2}" for i in range(len(raw))]
+    frame.insert(0, spec.id_column, list(ids))
+    return frame
+
+
+def iter_csv_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Stream a batch file in chunks of `chunk_rows`, so memory does not grow with the file."""
+    _check_readable(path)
+    yield from pd.read_csv(
+        path,
+        chunksize=chunk_rows,
+        na_values=[spec.missing_marker],
+        dtype={spec.id_column: str},
+        skipinitialspace=True,
+    )
+
+
+def write_csv_atomically(frame: pd.DataFrame, path: Path) -> None:
+    """Write a CSV through a temp file and a rename, so a crash never leaves half a file."""
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False, lineterminator="\n")
+    write_bytes_atomically(path, buffer.getvalue().encode("utf-8"))
+
+
+def to_numbers(raw: pd.DataFrame, path: Path, missing_marker: str, first_line: int) -> pd.DataFrame:
+    """String columns to floats; a value that is neither a number nor the missing marker is an error."""
+    numbers = {}
+    for column in raw.columns:
+        text = raw[column].str.strip()
+        missing = text.isna() | (text == missing_marker) | (text == "")
+        values = pd.to_numeric(text.where(~missing), errors="coerce")
+        bad = values.isna() & ~missing
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(
+                f"{path}: line {row + first_line}: column {column!r}: {text.iloc[row]!r} is not a number "
+                f"({int(bad.sum())} such value(s) in this column); fix the value or write "
+                f"{missing_marker!r} for a missing one"
+            )
+        numbers[column] = values.astype("float64")
+    return pd.DataFrame(numbers, index=raw.index)
+
+
+def _read_strings(path: Path, header: int | None, names: list[str] | None) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, header=header, names=names, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty; expected a CSV with data rows") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: not a valid CSV ({exc}); check the delimiter and quoting") from None
+    _check_field_counts(path, raw.shape[1])
+    return raw
+
+
+def _check_field_counts(path: Path, expected: int) -> None:
+    """pandas pads a short row with empty values, which would read as 'missing'; a short row is an error."""
+    with path.open(newline="", encoding="utf-8") as handle:
+        for line, fields in enumerate(csv.reader(handle), start=1):
+            if fields and len(fields) != expected:
+                raise DataError(
+                    f"{path}: line {line}: has {len(fields)} fields, expected {expected}; fix the row"
+                )
+
+
+def _check_readable(path: Path) -> None:
+    if not path.is_file():
+        raise DataError(
+            f"{path}: file not found; check the path (run `mlops data prepare` for the sample data)"
+        )
+    if os.path.getsize(path) == 0:
+        raise DataError(f"{path}: file is empty; expected a CSV with data rows")
+
+
+def _check_header(path: Path, found: list[str], required: list[str]) -> None:
+    missing = [c for c in required if c not in found]
+    if missing:
+        raise DataError(
+            f"{path}: header is missing column(s) {missing}; found {found}. "
+            f"The first line must name the columns {required} (order does not matter)"
+        )

@@ -1,0 +1,82 @@
+"""Wiring for `mlops data prepare`: read the source, apply the contract, split, write the files atomically."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ml.artifacts.local import file_sha256, write_bytes_atomically
+from ml.config.schema import EnvironmentConfig
+from ml.data.io import read_raw_source, write_csv_atomically
+from ml.data.prepare import ContractResult, apply_data_contract, split_dataset
+from ml.errors import DataError
+
+TRAIN_PARTS = {"part1": "train-part1.csv", "part2": "train-part2.csv"}
+
+
+@dataclass(frozen=True)
+class PrepareSummary:
+    """What `mlops data prepare` wrote and why rows were changed or dropped."""
+
+    output_dir: Path
+    row_counts: dict[str, int]
+    contract: ContractResult
+    source_sha256: str
+
+
+def prepare_sample_data(config: EnvironmentConfig, source: Path, output_dir: Path) -> PrepareSummary:
+    """Prepare train-part1, train-part2, batch and batch-outliers from the configured source file."""
+    spec = config.dataset
+    digest = file_sha256(source) if source.is_file() else ""
+    if spec.sha256 and digest and digest != spec.sha256:
+        raise DataError(
+            f"{source}: sha256 is {digest}, but dataset.sha256 in the environment file says {spec.sha256}; "
+            "restore the original file or update dataset.sha256 after review"
+        )
+    contract = apply_data_contract(read_raw_source(source, spec), spec, str(source))
+    splits = split_dataset(contract.data, spec, config.split)
+    # Compute everything first and write afterwards, so a failure leaves the previous files untouched.
+    for name, frame in splits.files().items():
+        write_csv_atomically(_integers_as_integers(frame), output_dir / name)
+    counts = {name: len(frame) for name, frame in splits.files().items()}
+    report = {
+        "source": str(source),
+        "source_sha256": digest,
+        "rows_in": contract.rows_in,
+        "rows_dropped": contract.rows_dropped,
+        "policy_counts": [asdict(c) for c in contract.counts],
+        "row_counts": counts,
+        "split": config.split.model_dump(),
+    }
+    write_bytes_atomically(output_dir / "prepare-report.json", json.dumps(report, indent=2).encode() + b"\n")
+    return PrepareSummary(output_dir, counts, contract, digest)
+
+
+def resolve_training_files(selector: tuple[str, ...], data_dir: Path) -> list[Path]:
+    """Turn `part1`, `part1+part2` or explicit paths into the files to train on."""
+    paths = []
+    for item in selector:
+        for name in item.split("+"):
+            if name in TRAIN_PARTS:
+                paths.append(data_dir / TRAIN_PARTS[name])
+            elif "/" in name or "." in name:
+                paths.append(Path(name))
+            else:
+                raise DataError(
+                    f"--data {item}: {name!r} is neither a prepared part ({', '.join(TRAIN_PARTS)}) "
+                    "nor a CSV path; use e.g. --data part1+part2 or --data path/to/train.csv"
+                )
+    return paths
+
+
+def _integers_as_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Write integral float columns as integers (missing stays empty), so files read as people wrote them."""
+    out = frame.copy()
+    for column in out.columns:
+        values = out[column]
+        if values.dtype.kind == "f" and ((values.dropna() % 1) == 0).all():
+            out[column] = values.astype("Int64")
+    return out

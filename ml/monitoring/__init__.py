@@ -1,0 +1,1 @@
+"""Data-quality baseline and check, in SageMaker Model Monitor's file formats."""

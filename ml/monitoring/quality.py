@@ -1,0 +1,133 @@
+"""The data-quality check of a batch against a baseline, reading the batch in chunks.
+
+Reproduces Model Monitor's checks and writes its constraint_violations.json format (AWS, "Schema for
+Violations (constraint_violations.json file)",
+https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-interpreting-violations.html):
+missing_column_check, extra_column_check, data_type_check, completeness_check, categorical_values_check
+and baseline_drift_check. The drift distance is Model Monitor's L-infinity distance, `Simple` or `Robust`
+(AWS, "Schema for Constraints (constraints.json file)",
+https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-constraints.html; formulas in
+`ml/monitoring/distance.py`).
+
+Our extension: `range_check`, reported when a numeric value lies outside the bounds a baseline declares
+in `num_constraints.range` (our key) or by `is_non_negative`. The batch's id column is never checked and
+never counted as an extra column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+from ml.config.schema import DatasetSpec
+from ml.errors import DataError
+from ml.monitoring.baseline import DataBaseline, MonitoringRules, baseline_from_json, monitoring_rules
+from ml.monitoring.checks import FeatureMonitor, Violation, build_monitor
+from ml.monitoring.statistics import statistics_document
+
+__all__ = ["DataQualityReport", "Violation", "check_data_quality"]
+
+
+@dataclass(frozen=True)
+class DataQualityReport:
+    """The outcome of one check: violations, the batch's statistics and each feature's drift distance."""
+
+    violations: tuple[Violation, ...]
+    row_count: int
+    statistics: dict
+    drift: dict[str, float]
+
+    @property
+    def passed(self) -> bool:
+        return not self.violations
+
+    def to_violations_json(self) -> dict:
+        """The report as constraint_violations.json: `{"violations": [{feature_name, ...}]}`."""
+        return {"violations": [asdict(violation) for violation in self.violations]}
+
+
+def check_data_quality(
+    chunks: Iterable[pd.DataFrame], baseline: DataBaseline, spec: DatasetSpec
+) -> DataQualityReport:
+    """Check a batch, read in chunks, against a baseline's constraints and distributions.
+
+    Args:
+        chunks: the batch in row order, e.g. from
+            `pd.read_csv(path, chunksize=n, na_values=[spec.missing_marker])`.
+        baseline: ours (`build_baseline`) or one written by SageMaker's analyzer.
+        spec: the data contract; its `id_column` is allowed in the batch and never checked.
+
+    Returns:
+        The report; `passed` is False when there is any violation. Row numbers in descriptions are 0-based
+        positions of data rows in the batch, counted across chunks.
+
+    Raises:
+        DataError: the baseline files are malformed, or the batch has no rows.
+    """
+    baseline = baseline_from_json(baseline.statistics, baseline.constraints)
+    rules = monitoring_rules(baseline.constraints)
+    columns: list[str] | None = None
+    monitors: list[FeatureMonitor] = []
+    row_count = 0
+    for chunk in chunks:
+        if columns is None:
+            columns = [str(name) for name in chunk.columns]
+            monitors = _build_monitors(baseline, columns)
+        for monitor in monitors:
+            monitor.update(chunk[monitor.name], first_row=row_count)
+        row_count += len(chunk)
+    if columns is None or row_count == 0:
+        raise DataError("the batch has no data rows; there is nothing to check")
+    return _report(baseline, rules, monitors, columns, row_count, spec.id_column)
+
+
+def _build_monitors(baseline: DataBaseline, columns: list[str]) -> list[FeatureMonitor]:
+    stats = {feature["name"]: feature for feature in baseline.statistics["features"]}
+    return [
+        build_monitor(constraint, stats.get(constraint["name"]))
+        for constraint in baseline.constraints["features"]
+        if constraint["name"] in columns
+    ]
+
+
+def _report(
+    baseline: DataBaseline,
+    rules: MonitoringRules,
+    monitors: list[FeatureMonitor],
+    columns: list[str],
+    row_count: int,
+    id_column: str,
+) -> DataQualityReport:
+    expected = [constraint["name"] for constraint in baseline.constraints["features"]]
+    violations = _column_violations(expected, columns, id_column) if rules.evaluate_constraints else []
+    drift: dict[str, float] = {}
+    for monitor in monitors:
+        violations += monitor.violations(rules)
+        distance = monitor.drift(rules.comparison_method) if rules.perform_comparison else None
+        if distance is not None:
+            drift[monitor.name] = distance
+    statistics = statistics_document(row_count, [monitor.statistics() for monitor in monitors])
+    return DataQualityReport(tuple(violations), row_count, statistics, drift)
+
+
+def _column_violations(expected: list[str], columns: list[str], id_column: str) -> list[Violation]:
+    missing = [
+        Violation(
+            name, "missing_column_check", f"{name}: the baseline has this column but the batch does not"
+        )
+        for name in expected
+        if name not in columns
+    ]
+    extra = [
+        Violation(
+            name,
+            "extra_column_check",
+            f"{name}: the batch has this column but the baseline does not "
+            f"(besides the baseline's features only the id column {id_column!r} is allowed)",
+        )
+        for name in columns
+        if name not in expected and name != id_column
+    ]
+    return missing + extra

@@ -1,0 +1,300 @@
+"""A model registry in one SQLite file, for local runs and as the real double behind the contract suite."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ml.errors import ModelNotFoundError
+from ml.registry import ApprovalStatus, ModelCandidate, ModelVersion, StatusChange, check_transition
+
+# Long enough to outwait another process's registration, short enough to fail rather than hang.
+BUSY_TIMEOUT_SECONDS = 30.0
+
+# Bump when the layout changes, so a migration can tell which layout an existing file has.
+SCHEMA_VERSION = 1
+
+_STATUSES = ", ".join(f"'{status}'" for status in ApprovalStatus)
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS model_groups (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        -- kept apart from MAX(version) so a number is never handed out twice
+        last_version INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS model_versions (
+        id INTEGER PRIMARY KEY,
+        group_id INTEGER NOT NULL REFERENCES model_groups (id),
+        version INTEGER NOT NULL CHECK (version >= 1),
+        status TEXT NOT NULL CHECK (status IN ({_STATUSES})),
+        artifact_digest TEXT NOT NULL,
+        artifact_uri TEXT NOT NULL,
+        metrics TEXT NOT NULL,
+        parameters TEXT NOT NULL,
+        lineage TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (group_id, version),
+        UNIQUE (group_id, artifact_digest)
+    )""",
+    f"""CREATE TABLE IF NOT EXISTS status_history (
+        id INTEGER PRIMARY KEY,
+        version_id INTEGER NOT NULL REFERENCES model_versions (id),
+        status TEXT NOT NULL CHECK (status IN ({_STATUSES})),
+        changed_by TEXT NOT NULL,
+        changed_at TEXT NOT NULL,
+        reason TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS status_history_version ON status_history (version_id)",
+    f"PRAGMA user_version = {SCHEMA_VERSION}",
+)
+
+_VERSION_COLUMNS = (
+    "v.id, g.name AS model_group, v.version, v.status, v.artifact_digest, v.artifact_uri, "
+    "v.metrics, v.parameters, v.lineage, v.created_by, v.created_at"
+)
+_FROM_VERSIONS = "FROM model_versions v JOIN model_groups g ON g.id = v.group_id"
+_LIST_HINT = "Run `mlops registry list` to see the registered versions."
+
+
+class SQLiteModelRegistry:
+    """`ModelRegistry` over a SQLite file; safe to share between processes that each open the same path."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        _create_schema(self._connect())
+
+    def register(self, candidate: ModelCandidate) -> ModelVersion:
+        """Create a pending version, or return the one already holding this artifact digest."""
+        with self._transaction(write=True) as conn:
+            group_id = _ensure_group(conn, candidate.model_group)
+            row = conn.execute(
+                "SELECT version FROM model_versions WHERE group_id = ? AND artifact_digest = ?",
+                (group_id, candidate.artifact_digest),
+            ).fetchone()
+            version = row["version"] if row else _insert_version(conn, group_id, candidate)
+            return _require_version(conn, candidate.model_group, version)
+
+    def get(self, model_group: str, version: int) -> ModelVersion:
+        """Return one version, or raise ModelNotFoundError naming what exists."""
+        with self._transaction() as conn:
+            return _require_version(conn, model_group, version)
+
+    def list_versions(self, model_group: str) -> list[ModelVersion]:
+        """Return every version of the group, oldest first."""
+        with self._transaction() as conn:
+            return _select_versions(conn, "g.name = ?", (model_group,))
+
+    def set_status(
+        self, model_group: str, version: int, status: ApprovalStatus, *, reason: str, changed_by: str
+    ) -> ModelVersion:
+        """Move a version to `status` and record who/when/why; the same status changes nothing."""
+        target = ApprovalStatus(status)
+        with self._transaction(write=True) as conn:
+            current = _require_version(conn, model_group, version)
+            check_transition(model_group, version, current.status, target)
+            if current.status == target:
+                return current
+            version_id = _version_id(conn, model_group, version)
+            conn.execute("UPDATE model_versions SET status = ? WHERE id = ?", (target, version_id))
+            _insert_history(conn, version_id, target, changed_by, reason)
+            return _require_version(conn, model_group, version)
+
+    def approved_version(self, model_group: str) -> ModelVersion | None:
+        """Return the highest-numbered Approved version, or None."""
+        with self._transaction() as conn:
+            approved = _select_versions(
+                conn, "g.name = ? AND v.status = ?", (model_group, ApprovalStatus.APPROVED)
+            )
+            return approved[-1] if approved else None
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None hands transaction control to _transaction, so BEGIN IMMEDIATE is ours to issue.
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """Run the body in one transaction on a fresh connection, committing only if it returns."""
+        # A connection per call: instances hold no open handle, so any process can build or unpickle one.
+        conn = self._connect()
+        try:
+            # IMMEDIATE takes the write lock up front: two registrations queue on the busy timeout instead of
+            # both reading the same last_version, and WAL readers never hit SQLITE_BUSY_SNAPSHOT on upgrade.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+
+def _create_schema(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL and create the tables if missing; safe to run from many processes."""
+    try:
+        _enable_wal(conn)
+        conn.execute("BEGIN IMMEDIATE")
+        for statement in SCHEMA:
+            conn.execute(statement)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """Put the file in WAL mode, which lets readers run while a registration writes."""
+    # Switching the journal mode does not wait on the busy timeout: processes opening a new file at the
+    # same moment got "database is locked" at once. So retry until the timeout instead.
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    while True:
+        try:
+            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
+                return
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError(
+                f"another process kept the file locked for {BUSY_TIMEOUT_SECONDS} s"
+            )
+        time.sleep(0.01)
+
+
+def _ensure_group(conn: sqlite3.Connection, model_group: str) -> int:
+    """Return the group's id, creating the group on first registration."""
+    conn.execute(
+        "INSERT INTO model_groups (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        (model_group, _utc_now()),
+    )
+    return conn.execute("SELECT id FROM model_groups WHERE name = ?", (model_group,)).fetchone()["id"]
+
+
+def _insert_version(conn: sqlite3.Connection, group_id: int, candidate: ModelCandidate) -> int:
+    """Insert the next version of the group as pending, with its first history entry; return its number."""
+    version = conn.execute(
+        "UPDATE model_groups SET last_version = last_version + 1 WHERE id = ? RETURNING last_version",
+        (group_id,),
+    ).fetchone()["last_version"]
+    version_id = conn.execute(
+        "INSERT INTO model_versions (group_id, version, status, artifact_digest, artifact_uri, metrics, "
+        "parameters, lineage, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            group_id,
+            version,
+            ApprovalStatus.PENDING,
+            candidate.artifact_digest,
+            candidate.artifact_uri,
+            _to_json(candidate.metrics),
+            _to_json(candidate.parameters),
+            _to_json(candidate.lineage),
+            candidate.created_by,
+            _utc_now(),
+        ),
+    ).lastrowid
+    _insert_history(conn, version_id, ApprovalStatus.PENDING, candidate.created_by, "registered")
+    return version
+
+
+def _insert_history(
+    conn: sqlite3.Connection, version_id: int, status: ApprovalStatus, changed_by: str, reason: str
+) -> None:
+    """Append one entry to a version's audit trail."""
+    conn.execute(
+        "INSERT INTO status_history (version_id, status, changed_by, changed_at, reason) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (version_id, status, changed_by, _utc_now(), reason),
+    )
+
+
+def _version_id(conn: sqlite3.Connection, model_group: str, version: int) -> int:
+    """Return the row id of a version known to exist."""
+    return conn.execute(
+        f"SELECT v.id {_FROM_VERSIONS} WHERE g.name = ? AND v.version = ?", (model_group, version)
+    ).fetchone()["id"]
+
+
+def _require_version(conn: sqlite3.Connection, model_group: str, version: int) -> ModelVersion:
+    """Return one version, or raise ModelNotFoundError listing the versions the group does have."""
+    found = _select_versions(conn, "g.name = ? AND v.version = ?", (model_group, version))
+    if found:
+        return found[0]
+    existing = [str(row["version"]) for row in _version_numbers(conn, model_group)]
+    have = f"existing versions: {', '.join(existing)}" if existing else "the group has no versions"
+    raise ModelNotFoundError(f"{model_group} has no version {version} ({have}). {_LIST_HINT}")
+
+
+def _version_numbers(conn: sqlite3.Connection, model_group: str) -> list[sqlite3.Row]:
+    """Return the group's version numbers, ascending."""
+    return conn.execute(
+        f"SELECT v.version {_FROM_VERSIONS} WHERE g.name = ? ORDER BY v.version", (model_group,)
+    ).fetchall()
+
+
+def _select_versions(conn: sqlite3.Connection, where: str, params: tuple[Any, ...]) -> list[ModelVersion]:
+    """Return the versions matching `where` (over aliases v and g) with their history, oldest first."""
+    rows = conn.execute(
+        f"SELECT {_VERSION_COLUMNS} {_FROM_VERSIONS} WHERE {where} ORDER BY v.version", params
+    ).fetchall()
+    history = _select_history(conn, where, params)
+    return [_to_model_version(row, tuple(history.get(row["id"], ()))) for row in rows]
+
+
+def _select_history(
+    conn: sqlite3.Connection, where: str, params: tuple[Any, ...]
+) -> dict[int, list[StatusChange]]:
+    """Return the history of the versions matching `where`, keyed by version row id, in insertion order."""
+    rows = conn.execute(
+        "SELECT h.version_id, h.status, h.changed_by, h.changed_at, h.reason "
+        "FROM status_history h JOIN model_versions v ON v.id = h.version_id "
+        f"JOIN model_groups g ON g.id = v.group_id WHERE {where} ORDER BY h.id",
+        params,
+    ).fetchall()
+    history: dict[int, list[StatusChange]] = {}
+    for row in rows:
+        status = ApprovalStatus(row["status"])
+        change = StatusChange(status, row["changed_by"], row["changed_at"], row["reason"])
+        history.setdefault(row["version_id"], []).append(change)
+    return history
+
+
+def _to_model_version(row: sqlite3.Row, history: tuple[StatusChange, ...]) -> ModelVersion:
+    """Build the value type from a version row and its history."""
+    return ModelVersion(
+        model_group=row["model_group"],
+        version=row["version"],
+        status=ApprovalStatus(row["status"]),
+        artifact_digest=row["artifact_digest"],
+        artifact_uri=row["artifact_uri"],
+        metrics=json.loads(row["metrics"]),
+        parameters=json.loads(row["parameters"]),
+        lineage=json.loads(row["lineage"]),
+        created_by=row["created_by"],
+        created_at=row["created_at"],
+        history=history,
+    )
+
+
+def _to_json(value: Mapping[str, Any]) -> str:
+    """Serialise evidence (metrics, parameters, lineage) as JSON text."""
+    return json.dumps(dict(value))
+
+
+def _utc_now() -> str:
+    """Return the current time as ISO-8601 in UTC."""
+    return datetime.now(UTC).isoformat()

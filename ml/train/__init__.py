@@ -1,0 +1,1 @@
+"""The train pipeline's pure steps (preprocess, train, evaluate, gate) and its declared spec."""

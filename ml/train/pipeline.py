@@ -1,0 +1,63 @@
+"""The train pipeline, declared: preprocess → train → evaluate → gate → baseline → register."""
+
+from ml.monitoring.baseline import build_baseline
+from ml.notify import EventKind
+from ml.orchestration.spec import PipelineSpec, Step
+from ml.train.evaluate import evaluate_model
+from ml.train.gate import apply_quality_gate
+from ml.train.preprocess import fit_preprocessor, split_for_training
+from ml.train.register import register_model_version
+from ml.train.train import train_model
+
+TRAIN_PIPELINE = PipelineSpec(
+    name="train",
+    parameters=(
+        "training_data",
+        "dataset_spec",
+        "training_params",
+        "quality_gate",
+        "monitoring_params",
+        "registry",
+        "registration",
+    ),
+    steps=(
+        Step(
+            "split",
+            split_for_training,
+            ("training_data", "dataset_spec", "training_params"),
+            ("training_split",),
+        ),
+        Step("fit_preprocessor", fit_preprocessor, ("training_split", "dataset_spec"), ("preprocessor",)),
+        Step(
+            "train",
+            train_model,
+            ("training_split", "preprocessor", "dataset_spec", "training_params"),
+            ("model",),
+        ),
+        Step(
+            "evaluate",
+            evaluate_model,
+            ("model", "training_split", "dataset_spec", "training_params"),
+            ("metrics",),
+        ),
+        Step(
+            "quality_gate",
+            apply_quality_gate,
+            ("metrics", "quality_gate"),
+            ("gate_decision",),
+            kind="condition",
+            rejection_event=EventKind.GATE_REJECTED,
+        ),
+        Step(
+            "baseline", build_baseline, ("training_data", "dataset_spec", "monitoring_params"), ("baseline",)
+        ),
+        Step(
+            "register",
+            register_model_version,
+            ("registry", "registration", "model.refs", "metrics", "baseline.refs", "gate_decision", "run_id"),
+            ("model_version",),
+        ),
+    ),
+    artifacts={"model": "model", "metrics": "json", "baseline": "baseline"},
+    failure_event=EventKind.TRAIN_FAILED,
+)

@@ -1,0 +1,201 @@
+"""The one behaviour suite every ModelRegistry backend must pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import pytest
+
+from ml.errors import InvalidTransitionError, ModelNotFoundError
+from ml.registry import ApprovalStatus, ModelCandidate, ModelRegistry, ModelVersion
+from ml.registry.sqlite import SQLiteModelRegistry
+
+# Names SageMaker accepts too (letters, digits, hyphens), so a new backend can run the suite unchanged.
+GROUP = "churn-model"
+OTHER_GROUP = "fraud-model"
+
+
+def _build_local(request: pytest.FixtureRequest) -> ModelRegistry:
+    return SQLiteModelRegistry(request.getfixturevalue("tmp_path") / "registry" / "models.db")
+
+
+# A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {"local": _build_local}
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def registry(request: pytest.FixtureRequest) -> ModelRegistry:
+    return BACKENDS[request.param](request)
+
+
+def make_candidate(digest: str = "a" * 64, group: str = GROUP, **overrides: object) -> ModelCandidate:
+    fields: dict[str, object] = {
+        "model_group": group,
+        "artifact_digest": digest,
+        "artifact_uri": f"s3://artifacts/models/{digest}",
+        "metrics": {"auc": 0.91},
+        "parameters": {"max_depth": 4},
+        "lineage": {"git_sha": "0" * 40},
+        "created_by": "train-pipeline",
+    }
+    return ModelCandidate(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def register_many(registry: ModelRegistry, count: int, group: str = GROUP) -> list[ModelVersion]:
+    return [registry.register(make_candidate(f"{i:064x}", group)) for i in range(count)]
+
+
+def approve(registry: ModelRegistry, version: int, group: str = GROUP) -> ModelVersion:
+    return registry.set_status(
+        group, version, ApprovalStatus.APPROVED, reason="meets gate", changed_by="alice"
+    )
+
+
+def reject(registry: ModelRegistry, version: int, group: str = GROUP) -> ModelVersion:
+    return registry.set_status(group, version, ApprovalStatus.REJECTED, reason="bias found", changed_by="bob")
+
+
+def test_register_creates_version_one_pending_with_history(registry: ModelRegistry) -> None:
+    version = registry.register(make_candidate())
+
+    assert (version.model_group, version.version, version.status) == (GROUP, 1, ApprovalStatus.PENDING)
+    assert [(c.status, c.changed_by, c.reason) for c in version.history] == [
+        (ApprovalStatus.PENDING, "train-pipeline", "registered")
+    ]
+
+
+def test_versions_are_numbered_monotonically(registry: ModelRegistry) -> None:
+    versions = register_many(registry, 3)
+
+    assert [v.version for v in versions] == [1, 2, 3]
+
+
+def test_versions_are_numbered_per_group(registry: ModelRegistry) -> None:
+    register_many(registry, 2)
+
+    assert registry.register(make_candidate(group=OTHER_GROUP)).version == 1
+
+
+def test_register_same_artifact_returns_existing_version(registry: ModelRegistry) -> None:
+    first = registry.register(make_candidate())
+    approve(registry, first.version)
+
+    again = registry.register(make_candidate(metrics={"auc": 0.5}, created_by="someone-else"))
+
+    assert again == registry.get(GROUP, first.version)
+    assert len(registry.list_versions(GROUP)) == 1
+
+
+def test_get_returns_registered_version(registry: ModelRegistry) -> None:
+    registered = registry.register(make_candidate())
+
+    assert registry.get(GROUP, 1) == registered
+
+
+def test_get_unknown_version_names_group_and_version(registry: ModelRegistry) -> None:
+    register_many(registry, 2)
+
+    with pytest.raises(ModelNotFoundError, match=rf"{GROUP}.*version 7"):
+        registry.get(GROUP, 7)
+
+
+def test_get_unknown_group_names_group(registry: ModelRegistry) -> None:
+    with pytest.raises(ModelNotFoundError, match="no-such-model"):
+        registry.get("no-such-model", 1)
+
+
+def test_set_status_of_unknown_version_raises_not_found(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+
+    with pytest.raises(ModelNotFoundError, match=rf"{GROUP}.*version 2"):
+        approve(registry, 2)
+
+
+def test_approved_version_returns_approved(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    approved = approve(registry, 1)
+
+    assert approved.status == ApprovalStatus.APPROVED
+    assert registry.approved_version(GROUP) == approved
+
+
+def test_approved_version_is_none_until_one_is_approved(registry: ModelRegistry) -> None:
+    register_many(registry, 2)
+
+    assert registry.approved_version(GROUP) is None
+    assert registry.approved_version("no-such-model") is None
+
+
+def test_approved_version_returns_highest_approved(registry: ModelRegistry) -> None:
+    register_many(registry, 4)
+    approve(registry, 3)
+    approve(registry, 1)  # approved later, but a lower number
+    reject(registry, 4)
+
+    assert registry.approved_version(GROUP).version == 3  # type: ignore[union-attr]
+
+
+def test_approving_rejected_version_raises(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    reject(registry, 1)
+
+    with pytest.raises(InvalidTransitionError, match=rf"version 1 is {ApprovalStatus.REJECTED}"):
+        approve(registry, 1)
+    assert registry.get(GROUP, 1).status == ApprovalStatus.REJECTED
+
+
+def test_rejecting_approved_version_is_allowed(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    approve(registry, 1)
+
+    assert reject(registry, 1).status == ApprovalStatus.REJECTED
+    assert registry.approved_version(GROUP) is None
+
+
+def test_same_status_is_a_no_op(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    approved = approve(registry, 1)
+
+    again = registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="again", changed_by="carol")
+
+    assert again == approved
+    assert len(registry.get(GROUP, 1).history) == 2
+
+
+def test_history_records_who_when_and_why(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    approve(registry, 1)
+    history = reject(registry, 1).history
+
+    assert [(c.status, c.changed_by, c.reason) for c in history] == [
+        (ApprovalStatus.PENDING, "train-pipeline", "registered"),
+        (ApprovalStatus.APPROVED, "alice", "meets gate"),
+        (ApprovalStatus.REJECTED, "bob", "bias found"),
+    ]
+    times = [datetime.fromisoformat(c.changed_at) for c in history]
+    assert all(t.utcoffset() == timedelta(0) for t in times)
+    assert times == sorted(times)
+
+
+def test_list_versions_oldest_first(registry: ModelRegistry) -> None:
+    registered = register_many(registry, 3)
+    register_many(registry, 1, group=OTHER_GROUP)
+
+    assert registry.list_versions(GROUP) == registered
+
+
+def test_list_versions_of_unknown_group_is_empty(registry: ModelRegistry) -> None:
+    assert registry.list_versions("no-such-model") == []
+
+
+def test_evidence_round_trips(registry: ModelRegistry) -> None:
+    metrics = {"auc": 0.912345678901234, "per_class": {"churn": {"precision": 0.5, "recall": 1 / 3}}}
+    parameters = {"max_depth": 4, "eta": 0.1, "objective": "binary:logistic", "features": ["age", "tenure"]}
+    lineage = {"dataset": {"uri": "s3://data/train.csv", "sha256": "b" * 64}, "git_sha": "c" * 40}
+    registry.register(make_candidate(metrics=metrics, parameters=parameters, lineage=lineage))
+
+    stored = registry.get(GROUP, 1)
+
+    assert (stored.metrics, stored.parameters, stored.lineage) == (metrics, parameters, lineage)
+    assert type(stored.metrics) is dict

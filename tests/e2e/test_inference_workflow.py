@@ -1,0 +1,78 @@
+import json
+
+import pandas as pd
+
+from ml.errors import ModelNotFoundError
+from ml.orchestration.services import build_services
+from ml.orchestration.workflows import run_inference
+
+
+def test_clean_batch_is_checked_and_scored(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    batch = approved_workspace.data_dir / "batch.csv"
+    outcome = run_inference(config, services, approved_workspace, batch, tmp_path / "out")
+    assert outcome.run.status == "succeeded", outcome.run.record.reasons
+    predictions = pd.read_csv(outcome.predictions_path)
+    assert list(predictions.columns) == ["record_id", "probability", "label", "model_version"]
+    assert predictions["record_id"].tolist() == pd.read_csv(batch)["record_id"].tolist()
+    assert predictions["probability"].between(0, 1).all()
+    assert set(predictions["model_version"]) == {1}
+    assert json.loads((tmp_path / "out/constraint_violations.json").read_text()) == {"violations": []}
+    assert outcome.retraining is None
+
+
+def test_outlier_batch_fails_reports_and_retrains(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    stale = tmp_path / "out/predictions.csv"
+    stale.parent.mkdir()
+    stale.write_text("record_id,probability\nold,0.5\n")
+    outcome = run_inference(
+        config,
+        services,
+        approved_workspace,
+        approved_workspace.data_dir / "batch-outliers.csv",
+        tmp_path / "out",
+    )
+    assert outcome.run.status == "rejected"
+    assert outcome.run.record.stopped_at == "data_quality_gate"
+    assert not stale.exists(), "a failed run must not leave a predictions file that looks like its output"
+    violations = json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
+    checks = {(v["feature_name"], v["constraint_check_type"]) for v in violations}
+    assert ("Age", "baseline_drift_check") in checks
+    assert any(check == "categorical_values_check" for _, check in checks)
+    retrained = outcome.retraining.values["model_version"]
+    assert (retrained.version, retrained.status) == (2, "PendingManualApproval")
+    assert len(retrained.lineage["data"]) == 2
+    kinds = [e["kind"] for e in services.notifier.read_events()]
+    assert kinds[-3:] == ["inference_violations", "retraining_started", "model_registered"]
+
+
+def test_no_approved_version_fails_without_retraining(config, services, workspace):
+    outcome = run_inference(config, services, workspace, workspace.data_dir / "batch.csv")
+    assert outcome.run.status == "failed"
+    assert isinstance(outcome.run.exception, ModelNotFoundError)
+    assert "has no approved version" in str(outcome.run.exception)
+    assert outcome.retraining is None
+    assert [e["kind"] for e in services.notifier.read_events()] == ["inference_failed"]
+
+
+def test_missing_batch_file_fails_without_retraining(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    outcome = run_inference(config, services, approved_workspace, tmp_path / "missing.csv")
+    assert outcome.run.status == "failed"
+    assert "missing.csv: file not found" in str(outcome.run.exception)
+    assert outcome.retraining is None
+    assert services.notifier.read_events()[-1]["kind"] == "inference_failed"
+
+
+def test_scoring_in_chunks_gives_the_same_predictions(config, approved_workspace, tmp_path):
+    from tests.conftest import with_changes
+
+    outputs = []
+    for chunk_rows in (100, 50_000):  # the batch has 192 rows: two chunks, then one
+        chunked = with_changes(config, monitoring={"chunk_rows": chunk_rows})
+        services = build_services(chunked, approved_workspace)
+        batch = approved_workspace.data_dir / "batch.csv"
+        outcome = run_inference(chunked, services, approved_workspace, batch, tmp_path / str(chunk_rows))
+        outputs.append(outcome.predictions_path.read_bytes())
+    assert outputs[0] == outputs[1]

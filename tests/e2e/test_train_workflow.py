@@ -1,0 +1,64 @@
+import json
+
+from ml.artifacts.codecs import get_json
+from ml.orchestration.workflows import run_train
+from tests.conftest import with_changes
+
+
+def test_train_registers_a_pending_version_with_evidence(config, services, workspace):
+    result = run_train(
+        config, services, workspace, [workspace.data_dir / "train-part1.csv"], created_by="ana"
+    )
+    assert result.status == "succeeded"
+    version = result.values["model_version"]
+    assert (version.version, version.status, version.created_by) == (1, "PendingManualApproval", "ana")
+    assert 0.75 <= version.metrics["auc_ci_low"] < version.metrics["auc"] < version.metrics["auc_ci_high"]
+    lineage = version.lineage
+    assert lineage["run_id"] == result.record.run_id
+    assert list(lineage["data"]) == [str(workspace.data_dir / "train-part1.csv")]
+    assert len(lineage["code"]["git_commit"]) in (40, len("unknown"))
+    assert get_json(services.artifacts, lineage["baseline"]["constraints.json"])["features"]
+    record = json.loads((result.run_dir / "run.json").read_text())
+    assert [s["name"] for s in record["steps"]] == [
+        "split",
+        "fit_preprocessor",
+        "train",
+        "evaluate",
+        "quality_gate",
+        "baseline",
+        "register",
+    ]
+    assert record["outputs"]["model"]["model.json"] == version.artifact_digest
+    assert [e["kind"] for e in services.notifier.read_events()] == ["model_registered"]
+
+
+def test_retraining_on_the_same_data_returns_the_same_version(config, services, workspace):
+    data = [workspace.data_dir / "train-part1.csv"]
+    first = run_train(config, services, workspace, data).values["model_version"]
+    second = run_train(config, services, workspace, data).values["model_version"]
+    assert second.version == first.version == 1
+    assert len(services.registry.list_versions(config.model_group)) == 1
+    assert "already registered" in services.notifier.read_events()[-1]["message"]
+
+
+def test_gate_rejection_registers_nothing_and_notifies(config, services, workspace):
+    strict = with_changes(config, quality_gate={"min_auc": 0.99})
+    result = run_train(strict, services, workspace, [workspace.data_dir / "train-part1.csv"])
+    assert result.status == "rejected"
+    assert result.record.stopped_at == "quality_gate"
+    assert services.registry.list_versions(config.model_group) == []
+    events = services.notifier.read_events()
+    assert [e["kind"] for e in events] == ["gate_rejected"]
+    assert "< min_auc 0.990" in events[0]["message"]
+
+
+def test_bad_training_file_notifies_train_failed(config, services, workspace, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id,Age\nr1,50\n")
+    try:
+        run_train(config, services, workspace, [bad])
+    except Exception as exc:
+        assert "header is missing column(s)" in str(exc)
+    else:
+        raise AssertionError("expected a DataError")
+    assert [e["kind"] for e in services.notifier.read_events()] == ["train_failed"]

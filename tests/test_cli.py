@@ -1,0 +1,172 @@
+"""The `mlops` commands as a user runs them: exit codes and what stderr says."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ml.cli import cli
+from tests.conftest import REPO
+
+
+def mlops(*args: str):
+    return CliRunner().invoke(cli, list(args), prog_name="mlops")
+
+
+@pytest.fixture
+def work(tmp_path, prepared_dir) -> Path:
+    shutil.copytree(prepared_dir, tmp_path / "work" / "data")
+    return tmp_path / "work"
+
+
+@pytest.fixture
+def trained(work) -> Path:
+    assert mlops("--work-dir", str(work), "train", "--data", "part1", "--by", "ana").exit_code == 0
+    return work
+
+
+def config_dir_with(tmp_path: Path, change) -> Path:
+    data = yaml.safe_load((REPO / "configs/local/environment.yaml").read_text())
+    change(data)
+    folder = tmp_path / "configs" / "local"
+    folder.mkdir(parents=True)
+    (folder / "environment.yaml").write_text(yaml.safe_dump(data))
+    return tmp_path / "configs"
+
+
+def test_data_prepare_prints_row_counts_and_policy_counts(tmp_path):
+    result = mlops("--work-dir", str(tmp_path), "data", "prepare")
+    assert result.exit_code == 0, result.output
+    assert "train-part1.csv" in result.output and "432 rows" in result.output
+    assert "Density: 76 row(s) missing -> impute" in result.output
+    assert (tmp_path / "data" / "batch-outliers.csv").is_file()
+
+
+def test_train_registers_and_registry_lists_as_json(trained):
+    result = mlops("--work-dir", str(trained), "registry", "list", "--format", "json")
+    versions = json.loads(result.output)
+    assert [(v["version"], v["status"], v["created_by"]) for v in versions] == [
+        (1, "PendingManualApproval", "ana")
+    ]
+    table = mlops("--work-dir", str(trained), "registry", "list").output
+    assert "PendingManualApproval" in table and "auc [95% CI]" in table
+
+
+def test_registry_show_includes_history(trained):
+    mlops("--work-dir", str(trained), "approve", "--version", "1", "--by", "rita", "--reason", "looks good")
+    result = mlops("--work-dir", str(trained), "registry", "show", "--version", "1")
+    assert result.exit_code == 0
+    assert "Approved               by rita: looks good" in result.output
+
+
+def test_unknown_version_exits_4(trained):
+    result = mlops("--work-dir", str(trained), "approve", "--version", "7", "--by", "rita", "--reason", "x")
+    assert result.exit_code == 4
+    assert "version 7" in result.stderr
+
+
+def test_approving_a_rejected_version_exits_5(trained):
+    assert (
+        mlops(
+            "--work-dir", str(trained), "reject", "--version", "1", "--by", "rita", "--reason", "no"
+        ).exit_code
+        == 0
+    )
+    result = mlops("--work-dir", str(trained), "approve", "--version", "1", "--by", "rita", "--reason", "yes")
+    assert result.exit_code == 5
+    assert "is Rejected; it cannot become Approved" in result.stderr
+
+
+def test_infer_without_an_approved_version_exits_4(trained):
+    result = mlops("--work-dir", str(trained), "infer", "--input", str(trained / "data/batch.csv"))
+    assert result.exit_code == 4
+    assert "has no approved version; pending versions: [1]" in result.stderr
+
+
+def test_infer_outliers_exits_10_and_writes_no_predictions(trained, tmp_path):
+    mlops("--work-dir", str(trained), "approve", "--version", "1", "--by", "rita", "--reason", "ok")
+    out = tmp_path / "out"
+    result = mlops(
+        "--work-dir",
+        str(trained),
+        "infer",
+        "--input",
+        str(trained / "data/batch-outliers.csv"),
+        "--output-dir",
+        str(out),
+    )
+    assert result.exit_code == 10
+    assert "no predictions written" in result.stderr
+    assert "baseline_drift_check: Age" in result.stderr
+    assert not (out / "predictions.csv").exists()
+    assert (out / "constraint_violations.json").is_file()
+
+
+def test_infer_clean_batch_writes_predictions(trained, tmp_path):
+    mlops("--work-dir", str(trained), "approve", "--version", "1", "--by", "rita", "--reason", "ok")
+    result = mlops(
+        "--work-dir",
+        str(trained),
+        "infer",
+        "--input",
+        str(trained / "data/batch.csv"),
+        "--output-dir",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out/predictions.csv").is_file()
+
+
+def test_training_file_with_wrong_header_exits_3(work, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,Age,Shape\n1,50,1\n")
+    result = mlops("--work-dir", str(work), "train", "--data", str(bad))
+    assert result.exit_code == 3
+    assert "bad.csv: header is missing column(s) ['Margin', 'Density', 'Severity']" in result.stderr
+
+
+def test_training_file_with_non_numeric_value_exits_3(work, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("record_id,Age,Shape,Margin,Density,Severity\nr1,50,1,1,1,0\nr2,50,round,1,1,0\n")
+    result = mlops("--work-dir", str(work), "train", "--data", str(bad))
+    assert result.exit_code == 3
+    assert "line 3: column 'Shape': 'round' is not a number" in result.stderr
+
+
+def test_missing_training_file_exits_3(work):
+    result = mlops("--work-dir", str(work), "train", "--data", "nowhere/train.csv")
+    assert result.exit_code == 3
+    assert "train.csv: file not found" in result.stderr
+
+
+def test_gate_rejection_exits_8(work, tmp_path):
+    configs = config_dir_with(tmp_path, lambda d: d["quality_gate"].update(min_auc=0.99))
+    result = mlops("--config-dir", str(configs), "--work-dir", str(work), "train")
+    assert result.exit_code == 8
+    assert "not registered: auc" in result.stderr
+
+
+def test_unknown_config_key_exits_2(tmp_path):
+    configs = config_dir_with(tmp_path, lambda d: d["monitoring"].update(chunk_row=10))
+    result = mlops("--config-dir", str(configs), "config", "validate")
+    assert result.exit_code == 2
+    assert "environment.yaml: monitoring.chunk_row: unknown key" in result.stderr
+
+
+def test_demo_runs_all_scenarios_and_can_run_again(tmp_path):
+    for _ in range(2):
+        result = mlops("demo", "--work-dir", str(tmp_path / "demo"))
+        assert result.exit_code == 0, result.output
+        assert "all five scenarios behaved as expected" in result.output
+    assert "v2 PendingManualApproval" in result.output
+
+
+def test_demo_refuses_a_folder_it_did_not_make(tmp_path):
+    (tmp_path / "precious.txt").write_text("keep me")
+    result = mlops("demo", "--work-dir", str(tmp_path))
+    assert result.exit_code == 1
+    assert "not made by `mlops demo`" in result.stderr
+    assert (tmp_path / "precious.txt").exists()
