@@ -12,11 +12,13 @@ import click
 from ml.errors import MlopsError
 
 
-@dataclass(frozen=True)
+@dataclass
 class Context:
-    env: str
-    config_dir: Path | None
-    work_dir: Path | None
+    """Options every command shares; set at the group (`mlops --env prod ...`) or the command."""
+
+    env: str = "local"
+    config_dir: Path | None = None
+    work_dir: Path | None = None
 
     def config(self):
         from ml.config.loader import load_environment
@@ -52,38 +54,64 @@ def progress(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _store(field: str):
+    def callback(ctx: click.Context, param: click.Parameter, value):
+        if value is not None:
+            setattr(ctx.ensure_object(Context), field, value)
+
+    return callback
+
+
+DIRECTORY = click.Path(file_okay=False, path_type=Path)
+SHARED_OPTIONS = (
+    click.option(
+        "--env", callback=_store("env"), expose_value=False, help="Environment folder under configs/ [local]."
+    ),
+    click.option(
+        "--config-dir",
+        type=DIRECTORY,
+        callback=_store("config_dir"),
+        expose_value=False,
+        help="Folder holding <env>/environment.yaml [the repo's configs/].",
+    ),
+    click.option(
+        "--work-dir",
+        type=DIRECTORY,
+        callback=_store("work_dir"),
+        expose_value=False,
+        help="Where the local backend keeps its state [local.work_dir].",
+    ),
+)
+
+
+def shared_options(command):
+    """--env, --config-dir and --work-dir, accepted before or after the command name."""
+    for option in reversed(SHARED_OPTIONS):
+        command = option(command)
+    return command
+
+
 @click.group(cls=MlopsGroup)
-@click.option("--env", default="local", show_default=True, help="Environment folder under configs/.")
-@click.option(
-    "--config-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the repo's configs/."
-)
-@click.option(
-    "--work-dir", type=click.Path(file_okay=False, path_type=Path), help="Overrides local.work_dir."
-)
+@shared_options
 @click.version_option(package_name="mlops-gitops")
 @click.pass_context
-def cli(ctx: click.Context, env: str, config_dir: Path | None, work_dir: Path | None) -> None:
+def cli(ctx: click.Context) -> None:
     """GitOps MLOps: prepare data, train, approve, score and monitor models declared in git."""
-    ctx.obj = Context(env, config_dir, work_dir)
+    ctx.ensure_object(Context)
 
 
 pass_context = click.make_pass_decorator(Context)
 
 
 @cli.command()
-@click.option(
-    "--work-dir",
-    "demo_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Fresh folder for the demo (default: <work_dir>/demo, wiped first if it holds an earlier demo).",
-)
+@shared_options
 @pass_context
-def demo(obj: Context, demo_dir: Path | None) -> None:
-    """Run the five scenarios end to end on the embedded backend."""
+def demo(obj: Context) -> None:
+    """Run the five scenarios end to end in a fresh folder (--work-dir, default <local.work_dir>/demo)."""
     from ml.demo import run_demo
 
     config = obj.config()
-    target = demo_dir or (obj.work_dir or Path(config.local.work_dir)) / "demo"
+    target = obj.work_dir or Path(config.local.work_dir) / "demo"
     summary = run_demo(config, target.resolve(), progress=progress)
     click.echo(summary)
 
@@ -97,6 +125,7 @@ def data() -> None:
 @click.option(
     "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: <work_dir>/data."
 )
+@shared_options
 @pass_context
 def data_prepare(obj: Context, output_dir: Path | None) -> None:
     """Split the configured data set into train-part1/part2, batch and batch-outliers."""
@@ -126,6 +155,7 @@ def data_prepare(obj: Context, output_dir: Path | None) -> None:
     help="part1, part2, part1+part2, or CSV path(s) with a header; repeatable.",
 )
 @click.option("--by", "created_by", default="", help="Who trains (default: the OS user).")
+@shared_options
 @pass_context
 def train(obj: Context, data_selector: tuple[str, ...], created_by: str) -> None:
     """Train, evaluate, gate, baseline and register a new version (pending approval)."""
@@ -154,6 +184,7 @@ def train(obj: Context, data_selector: tuple[str, ...], created_by: str) -> None
 @click.option(
     "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run's folder."
 )
+@shared_options
 @pass_context
 def infer(obj: Context, input_path: Path, output_dir: Path | None) -> None:
     """Check a batch against the approved model's baseline and score it."""
@@ -206,6 +237,7 @@ def status_change_options(command):
 
 @cli.command()
 @status_change_options
+@shared_options
 @pass_context
 def approve(obj: Context, version: int, by: str, reason: str) -> None:
     """Approve a pending version in the local registry."""
@@ -214,6 +246,7 @@ def approve(obj: Context, version: int, by: str, reason: str) -> None:
 
 @cli.command()
 @status_change_options
+@shared_options
 @pass_context
 def reject(obj: Context, version: int, by: str, reason: str) -> None:
     """Reject a version in the local registry (a rejected version can never be approved)."""
@@ -230,6 +263,7 @@ FORMAT = click.option("--format", "output_format", type=click.Choice(["table", "
 
 @registry.command("list")
 @FORMAT
+@shared_options
 @pass_context
 def registry_list(obj: Context, output_format: str) -> None:
     """List every version of the environment's model group."""
@@ -242,6 +276,7 @@ def registry_list(obj: Context, output_format: str) -> None:
 @registry.command("show")
 @click.option("--version", type=int, required=True)
 @FORMAT
+@shared_options
 @pass_context
 def registry_show(obj: Context, version: int, output_format: str) -> None:
     """Show one version with its metrics, lineage and history."""
@@ -257,6 +292,7 @@ def config() -> None:
 
 
 @config.command("validate")
+@shared_options
 @pass_context
 def config_validate(obj: Context) -> None:
     """Validate the environment file against the schema."""

@@ -63,7 +63,7 @@ def test_registry_show_includes_history(trained):
 
 
 def test_unknown_version_exits_4(trained):
-    result = mlops("--work-dir", str(trained), "approve", "--version", "7", "--by", "rita", "--reason", "x")
+    result = mlops("approve", "--work-dir", str(trained), "--version", "7", "--by", "rita", "--reason", "x")
     assert result.exit_code == 4
     assert "version 7" in result.stderr
 
