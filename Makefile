@@ -19,12 +19,12 @@ demo: setup
 	$(BIN)/mlops demo $(DEMO_ARGS)
 
 test: setup
-	$(BIN)/ruff check ml tests
+	$(BIN)/ruff check ml tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check ml tests
-	$(BIN)/ruff format --check ml tests
+	$(BIN)/ruff check ml tests benchmarks
+	$(BIN)/ruff format --check ml tests benchmarks
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs pip-tools in a scratch venv).
 lock:

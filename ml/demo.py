@@ -10,7 +10,8 @@ from pathlib import Path
 from ml.config.schema import EnvironmentConfig
 from ml.errors import ConfigError, MlopsError
 from ml.orchestration.local import RunResult
-from ml.registry import ApprovalStatus, ModelVersion
+from ml.registry import ModelVersion
+from ml.registry.approvals import approve_version
 
 MARKER = ".mlops-demo"
 TRAINER = "demo-trainer"
@@ -45,8 +46,9 @@ def run_demo(config: EnvironmentConfig, demo_dir: Path, progress: Callable[[str]
     rows: list[tuple[str, ...]] = []
 
     def approve(version: ModelVersion, reason: str) -> None:
-        services.registry.set_status(
-            config.model_group, version.version, ApprovalStatus.APPROVED, reason=reason, changed_by=REVIEWER
+        # The same rule `mlops approve` and the registry sync use: the previous approval is superseded.
+        approve_version(
+            services.registry, config.model_group, version.version, changed_by=REVIEWER, reason=reason
         )
 
     def infer(name: str):
@@ -93,13 +95,13 @@ def run_demo(config: EnvironmentConfig, demo_dir: Path, progress: Callable[[str]
         "4",
         f"notifications missing: {sorted(kinds)}",
     )
-    violations = bad.report_dir / "constraint_violations.json"
+    _expect(bad.report_html.is_file(), "4", "the failing batch's HTML report was not written")
     rows.append(
         (
             "4 score outlier batch",
             f"{len(bad.run.record.reasons)} violations",
             "",
-            _relative(violations, work),
+            _relative(bad.report_html, work),
         )
     )
     rows.append(("  retrain part1+part2", f"v{v2.version} {v2.status}", _auc(v2), _registry_entry(v2)))

@@ -58,3 +58,21 @@ class DataQualityViolationError(MlopsError):
     """The batch violates its baseline's constraints; no predictions were written."""
 
     exit_code = 10
+
+
+class ModelQualityViolationError(MlopsError):
+    """Scored predictions, joined with their late true labels, violate the model-quality constraints."""
+
+    exit_code = 11
+
+
+class RegistryDriftError(MlopsError):
+    """The registry approves a version that git does not; reported by the sync, reverted with --enforce."""
+
+    exit_code = 12
+
+
+class PolicyViolationError(MlopsError):
+    """An approval file breaks a governance rule of its environment."""
+
+    exit_code = 13

@@ -36,3 +36,8 @@ def with_changes(config: EnvironmentConfig, **sections) -> EnvironmentConfig:
         else:
             data[section] = values
     return EnvironmentConfig.model_validate(data)
+
+
+# AWS test fixtures: a session moto server on 127.0.0.1 (`moto_server`, `fresh_moto` resets it per test)
+# and the autouse `socket_guard` that refuses any connection beyond loopback.
+from tests.aws_server import fresh_moto, moto_server, socket_guard  # noqa: E402, F401

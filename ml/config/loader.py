@@ -32,9 +32,9 @@ def load_environment(name: str, config_dir: Path | None = None) -> EnvironmentCo
 
     Raises:
         ConfigError: the file is missing, is not YAML, or fails the schema; the message names the
-            file and the dotted field.
+            file and the dotted field, one problem per line.
     """
-    path = (config_dir or default_config_dir()) / name / ENVIRONMENT_FILE
+    path = display_path((config_dir or default_config_dir()) / name / ENVIRONMENT_FILE)
     data = read_yaml_mapping(path)
     try:
         config = EnvironmentConfig.model_validate(data)
@@ -46,6 +46,43 @@ def load_environment(name: str, config_dir: Path | None = None) -> EnvironmentCo
             f"set name: {name} (folder and name must agree)"
         )
     return config
+
+
+def environment_names(config_dir: Path) -> list[str]:
+    """Every folder of `config_dir` that holds an environment file, sorted."""
+    return sorted(p.parent.name for p in Path(config_dir).glob(f"*/{ENVIRONMENT_FILE}"))
+
+
+def read_environments(config_dir: Path) -> tuple[dict[str, EnvironmentConfig], dict[str, list[str]]]:
+    """Load every environment file; return the valid configs and, per broken file, its error lines."""
+    configs: dict[str, EnvironmentConfig] = {}
+    errors: dict[str, list[str]] = {}
+    for name in environment_names(config_dir):
+        try:
+            configs[name] = load_environment(name, config_dir)
+        except ConfigError as exc:
+            errors[name] = str(exc).splitlines()
+    return configs, errors
+
+
+def load_all_environments(config_dir: Path | None = None) -> dict[str, EnvironmentConfig]:
+    """Every `configs/*/environment.yaml`, validated.
+
+    Raises:
+        ConfigError: one or more files fail; the message holds every file's errors, not just the first.
+    """
+    configs, errors = read_environments(config_dir or default_config_dir())
+    if errors:
+        raise ConfigError("\n".join(line for lines in errors.values() for line in lines))
+    return configs
+
+
+def display_path(path: Path) -> Path:
+    """`path` relative to the current directory when it lies below it, so messages read configs/prod/..."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def read_yaml_mapping(path: Path) -> dict:
@@ -72,12 +109,24 @@ def format_validation_error(path: Path, exc: ValidationError) -> str:
     """One line per problem: `<file>: <dotted.field>: <what is wrong>; <fix>`."""
     lines = []
     for error in exc.errors():
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        if error["type"] == "extra_forbidden":
-            message = "unknown key; remove it or fix its spelling (see configs/schema.json for allowed keys)"
-        elif error["type"] == "missing":
-            message = "required field is missing; add it"
-        else:
-            message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"{path}: {field}: {message}")
+        field = ".".join(str(part) for part in error["loc"])
+        for message in describe_error(error).splitlines():
+            # Model-level checks start their message with the dotted field they are about.
+            lines.append(f"{path}: {field}: {message}" if field else f"{path}: {message}")
     return "\n".join(lines)
+
+
+def describe_error(error: dict) -> str:
+    """pydantic's message, reworded where it does not say what to write instead."""
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return "unknown key; remove it or fix its spelling (see configs/schema.json for allowed keys)"
+    if kind == "missing":
+        return "required field is missing; add it"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"expected a section of key: value lines, got {type(value).__name__} {value!r}"
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    if isinstance(value, str | int | float | bool):
+        return f"{error['msg']}, got {value!r}"
+    return error["msg"]

@@ -2,97 +2,46 @@
 
 Defaults live here, never in code that reads the config; unknown keys are refused so a typo cannot
 silently fall back to a default.
+
+Kinds: one flat `EnvironmentConfig` with a `kind` field (`workload`: local, dev, prod run the pipelines;
+`registry`: the central model-registry account, which runs none) and `backend` (`local` | `sagemaker`).
+Sections that only some environments take are optional fields, and `ml/config/kinds.py` says, in one
+table, where each section is required and where it is refused. We chose this over a discriminated union
+of two models because every caller (`config.dataset`, `config.training`, ...) and
+`EnvironmentConfig.model_json_schema()` keep working on one class, and the same table also writes the
+`if`/`then` clauses of configs/schema.json. Sections with defaults (training, monitoring, ...) keep
+them on a registry file too, but setting them there is an error: a key that takes no effect is refused.
 """
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+
+from ml.config.base import StrictModel
+from ml.config.dataset import ColumnSpec, DatasetSpec
+from ml.config.kinds import (
+    add_section_conditions,
+    consistency_problems,
+    section_problems,
+    without_refused_sections,
+)
+from ml.config.sections import (
+    ApprovalsConfig,
+    AWSConfig,
+    CIConfig,
+    GovernanceConfig,
+    NotificationsConfig,
+    RegistryConfig,
+    SageMakerConfig,
+    ScheduleConfig,
+)
+
+# Defined in their own modules, imported from here by callers: `from ml.config.schema import DatasetSpec`.
+__all__ = ["ColumnSpec", "DatasetSpec", "StrictModel"]
 
 Fraction = Annotated[float, Field(gt=0.0, lt=1.0)]
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ColumnSpec(StrictModel):
-    """One column of the data set: its role, type, allowed values and what to do with bad values."""
-
-    name: str = Field(min_length=1)
-    role: Literal["feature", "label", "excluded"]
-    type: Literal["categorical", "numeric"]
-    description: str = ""
-    values: list[int] | None = Field(default=None, description="allowed integer codes (categorical only)")
-    min: float | None = Field(default=None, description="smallest allowed value (numeric only)")
-    max: float | None = Field(default=None, description="largest allowed value (numeric only)")
-    on_missing: Literal["impute", "drop", "fail", "ignore"] = "fail"
-    on_invalid: Literal["drop", "fail", "ignore"] = "fail"
-
-    @model_validator(mode="after")
-    def _check_consistent(self) -> ColumnSpec:
-        if self.type == "categorical" and not self.values:
-            raise ValueError(f"column {self.name!r}: a categorical column needs 'values' (its allowed codes)")
-        if self.type == "numeric" and self.values is not None:
-            raise ValueError(f"column {self.name!r}: 'values' is for categorical columns; use min/max")
-        if self.min is not None and self.max is not None and self.min > self.max:
-            raise ValueError(f"column {self.name!r}: min ({self.min}) is greater than max ({self.max})")
-        if self.role != "excluded" and "ignore" in (self.on_missing, self.on_invalid):
-            raise ValueError(f"column {self.name!r}: 'ignore' is only allowed for excluded columns")
-        if self.role == "label" and self.on_missing == "impute":
-            raise ValueError(f"column {self.name!r}: a label cannot be imputed; use drop or fail")
-        return self
-
-    def is_valid_value(self, value: float) -> bool:
-        """Whether a present (non-missing) value lies in the column's declared domain."""
-        if self.type == "categorical":
-            return float(value).is_integer() and int(value) in set(self.values or ())
-        return (self.min is None or value >= self.min) and (self.max is None or value <= self.max)
-
-
-class DatasetSpec(StrictModel):
-    """The data contract: which file, which columns, which label, and how bad values are handled."""
-
-    name: str
-    source: str = Field(description="path of the raw file, relative to the repository root")
-    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    header: bool = Field(description="whether the raw file's first line names the columns")
-    missing_marker: str = "?"
-    id_column: str = "record_id"
-    columns: list[ColumnSpec] = Field(min_length=2)
-
-    @model_validator(mode="after")
-    def _check_roles(self) -> DatasetSpec:
-        names = [c.name for c in self.columns]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ValueError(f"duplicate column names: {duplicates}")
-        if self.id_column in names:
-            raise ValueError(f"id_column {self.id_column!r} clashes with a data column of the same name")
-        labels = [c for c in self.columns if c.role == "label"]
-        if len(labels) != 1:
-            raise ValueError(f"exactly one column must have role 'label', found {len(labels)}")
-        if labels[0].type != "categorical" or sorted(labels[0].values or []) != [0, 1]:
-            raise ValueError(f"label {labels[0].name!r} must be categorical with values [0, 1]")
-        if not self.features:
-            raise ValueError("at least one column must have role 'feature'")
-        return self
-
-    @property
-    def label(self) -> ColumnSpec:
-        return next(c for c in self.columns if c.role == "label")
-
-    @property
-    def features(self) -> list[ColumnSpec]:
-        return [c for c in self.columns if c.role == "feature"]
-
-    @property
-    def feature_names(self) -> list[str]:
-        return [c.name for c in self.features]
-
-    def column(self, name: str) -> ColumnSpec:
-        return next(c for c in self.columns if c.name == name)
 
 
 class OutlierParams(StrictModel):
@@ -159,6 +108,43 @@ class QualityGate(StrictModel):
     min_auc: float = Field(default=0.75, ge=0.5, le=1.0)
 
 
+class FeatureDriftTestConfig(StrictModel):
+    """One feature's overrides of `monitoring.drift_tests`; an unset key keeps the shared value."""
+
+    enabled: bool = True
+    min_samples: int | None = Field(default=None, ge=2, description="fewest present batch values to test")
+    effect_size_floor: float | None = Field(
+        default=None, ge=0, description="in the feature's effect-size unit (see docs/monitoring-drift.md)"
+    )
+
+
+class DriftTestsConfig(StrictModel):
+    """Statistical drift tests per feature, beside Model Monitor's distance (docs/monitoring-drift.md)."""
+
+    enabled: bool = True
+    alpha: float = Field(default=0.01, gt=0, lt=1, description="false-alarm rate per batch, all features")
+    correction: Literal["holm", "benjamini-hochberg"] = "holm"
+    min_samples: int = Field(
+        default=50, ge=2, description="fewer present batch values: 'not enough data', neither pass nor fail"
+    )
+    numeric_effect_size_floor: float = Field(
+        default=0.1, ge=0, description="Wasserstein-1 distance / baseline std below which no alarm"
+    )
+    categorical_effect_size_floor: float = Field(
+        default=0.05, ge=0, le=1, description="Jensen-Shannon distance (base 2) below which no alarm"
+    )
+    features: dict[str, FeatureDriftTestConfig] = Field(default_factory=dict)
+
+    def check_features(self, feature_names: list[str]) -> None:
+        """Refuse overrides for names that are not features of the data set."""
+        unknown = sorted(set(self.features) - set(feature_names))
+        if unknown:
+            raise ValueError(
+                f"monitoring.drift_tests.features: {unknown} are not features of the dataset; "
+                f"use one of {feature_names}"
+            )
+
+
 class MonitoringConfig(StrictModel):
     """Data-quality check settings, in SageMaker Model Monitor's own terms."""
 
@@ -173,6 +159,42 @@ class MonitoringConfig(StrictModel):
         description="lowest share of non-missing values before a completeness violation",
     )
     chunk_rows: int = Field(default=50_000, ge=100, description="rows read and scored at a time")
+    drift_tests: DriftTestsConfig = DriftTestsConfig()
+
+
+class ModelQualityConfig(StrictModel):
+    """Model-quality check of a scored batch once its true labels arrive (`mlops monitor quality`)."""
+
+    max_auc_drop: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="largest allowed fall of the batch AUC below the scoring version's held-out AUC",
+    )
+    # Only metrics where higher is better: each floor becomes a LessThanThreshold constraint.
+    minimums: dict[
+        Literal[
+            "accuracy",
+            "precision",
+            "recall",
+            "true_positive_rate",
+            "true_negative_rate",
+            "f0_5",
+            "f1",
+            "f2",
+            "auc",
+        ],
+        Annotated[float, Field(ge=0, le=1)],
+    ] = Field(
+        default_factory=dict,
+        description="optional absolute floors per Model Monitor metric name, e.g. {auc: 0.75, recall: 0.7}",
+    )
+    min_matched_fraction: float = Field(
+        default=0.9, gt=0, le=1, description="lowest share of predictions that must have a label"
+    )
+    min_samples: int = Field(default=50, ge=10, description="fewest labelled predictions to judge a model by")
+    bootstrap_rounds: int = Field(default=200, ge=20, description="resamples behind each standard deviation")
+    seed: int = 11
 
 
 class ReactionsConfig(StrictModel):
@@ -191,20 +213,50 @@ class LocalBackendConfig(StrictModel):
 class EnvironmentConfig(StrictModel):
     """One environment (`configs/<name>/environment.yaml`), complete: no overlays, no hidden defaults."""
 
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=add_section_conditions)
+
     name: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
+    kind: Literal["workload", "registry"] = Field(
+        default="workload", description="workload runs pipelines; registry is the central model registry"
+    )
     backend: Literal["local", "sagemaker"]
     project: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
     model_group: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    aws: AWSConfig | None = None
+    registry: RegistryConfig | None = None
+    ci: CIConfig | None = None
+    sagemaker: SageMakerConfig | None = None
+    schedule: ScheduleConfig | None = None
+    notifications: NotificationsConfig | None = None
+    approvals: ApprovalsConfig = ApprovalsConfig()
+    governance: GovernanceConfig = GovernanceConfig()
     local: LocalBackendConfig = LocalBackendConfig()
-    dataset: DatasetSpec
+    dataset: DatasetSpec | None = Field(default=None, description="required for kind workload")
     split: SplitParams = SplitParams()
     training: TrainingConfig = TrainingConfig()
     quality_gate: QualityGate = QualityGate()
     monitoring: MonitoringConfig = MonitoringConfig()
     reactions: ReactionsConfig = ReactionsConfig()
+    model_quality: ModelQualityConfig = ModelQualityConfig()
+
+    @model_validator(mode="after")
+    def _check_sections(self) -> EnvironmentConfig:
+        # One message with every problem, one per line, each starting with its dotted field.
+        problems = section_problems(self) or consistency_problems(self)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    @model_serializer(mode="wrap")
+    def _dump_taken_sections(self, handler: SerializerFunctionWrapHandler) -> dict:
+        # Refused sections still hold their defaults in memory; leaving them out of a dump lets
+        # `EnvironmentConfig.model_validate(config.model_dump())` round-trip for every kind.
+        return without_refused_sections(self, handler(self))
 
     @model_validator(mode="after")
     def _check_outlier_columns(self) -> EnvironmentConfig:
+        if self.dataset is None:
+            return self
         numeric = {c.name for c in self.dataset.features if c.type == "numeric"}
         outliers = self.split.outliers
         for key, names in (("impossible_values", outliers.impossible_values), ("shift", outliers.shift)):
@@ -213,4 +265,10 @@ class EnvironmentConfig(StrictModel):
                 raise ValueError(
                     f"split.outliers.{key}: {unknown} are not numeric features; use one of {sorted(numeric)}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _check_drift_test_features(self) -> EnvironmentConfig:
+        if self.dataset is not None:  # kind registry has no dataset
+            self.monitoring.drift_tests.check_features(self.dataset.feature_names)
         return self

@@ -11,9 +11,12 @@ Choices within those formats:
   value is a whole number, else `Fractional`.
 - Each feature's `completeness` is the configured `MonitoringConfig.completeness_threshold`, the lowest
   share of present values a batch may have (SageMaker's analyzer writes the observed share instead).
-- Our extension: `num_constraints.range = {"min": .., "max": ..}` holds the data contract's declared
-  bounds (either key may be absent). Model Monitor only has `is_non_negative`; its readers ignore the
-  extra key, and our checker works without it, so baselines written by SageMaker's analyzer are accepted.
+- Our extensions: `num_constraints.range = {"min": .., "max": ..}` holds the data contract's declared
+  bounds (either key may be absent; Model Monitor only has `is_non_negative`), and
+  `monitoring_config.drift_tests` holds the statistical drift tests' settings (`ml/monitoring/drift.py`).
+  The SDK keeps unknown keys untouched (tests/monitoring/test_sagemaker_formats.py; whether SageMaker's
+  analyzer container tolerates them cannot be checked offline), and our checker works without either, so
+  baselines written by SageMaker's analyzer are accepted.
 """
 
 from __future__ import annotations
@@ -24,8 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.config.schema import ColumnSpec, DatasetSpec, MonitoringConfig
+from ml.config.schema import ColumnSpec, DatasetSpec, DriftTestsConfig, MonitoringConfig
 from ml.errors import DataError
+from ml.monitoring.drift import SETTINGS_KEY, drift_test_settings
 from ml.monitoring.statistics import (
     CategorySummary,
     NumericSummary,
@@ -60,6 +64,7 @@ class MonitoringRules:
     comparison_threshold: float
     comparison_method: str
     categorical_comparison_threshold: float
+    drift_tests: DriftTestsConfig
 
 
 def build_baseline(train: pd.DataFrame, spec: DatasetSpec, monitoring: MonitoringConfig) -> DataBaseline:
@@ -149,6 +154,7 @@ def _monitoring_config(monitoring: MonitoringConfig) -> dict:
             "categorical_comparison_threshold": monitoring.comparison_threshold,
             "categorical_drift_method": "LInfinity",
         },
+        SETTINGS_KEY: monitoring.drift_tests.model_dump(exclude_none=True),
     }
 
 
@@ -225,6 +231,7 @@ def monitoring_rules(constraints: Mapping) -> MonitoringRules:
         comparison_threshold=threshold,
         comparison_method=method,
         categorical_comparison_threshold=float(drift.get("categorical_comparison_threshold", threshold)),
+        drift_tests=drift_test_settings(constraints),
     )
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.monitoring.baseline import MonitoringRules, declared_bounds, declared_domain
 from ml.monitoring.distance import CDFHistogram, categorical_distance
+from ml.monitoring.drift import DriftTestOutcome, chi_squared_test, ks_test
 from ml.monitoring.sketch import SketchCDF
 from ml.monitoring.statistics import (
     CategorySummary,
@@ -68,6 +69,12 @@ class FeatureMonitor(ABC):
         self.name: str = constraint["name"]
         self.expected: str = constraint["inferred_type"]
         self.completeness: float | None = constraint.get("completeness")
+        # The SDK's `Constraints.set_monitoring(False, feature)` writes the snake_case spelling; AWS's schema
+        # page shows camelCase.
+        overrides = constraint.get("monitoring_config_overrides") or constraint.get(
+            "monitoringConfigOverrides"
+        )
+        self.evaluate = (overrides or {}).get("evaluate_constraints", "Enabled") != "Disabled"
         self.present = 0
         self.missing = 0
 
@@ -80,7 +87,7 @@ class FeatureMonitor(ABC):
     def violations(self, rules: MonitoringRules) -> list[Violation]:
         found = (
             [self._completeness_violation(), *self._value_violations(rules)]
-            if rules.evaluate_constraints
+            if rules.evaluate_constraints and self.evaluate
             else []
         )
         if rules.perform_comparison:
@@ -113,6 +120,10 @@ class FeatureMonitor(ABC):
         """The baseline-drift distance, or None when there is nothing to compare."""
 
     @abstractmethod
+    def drift_test(self) -> DriftTestOutcome | None:
+        """The statistical drift test before correction, or None when the baseline has no distribution."""
+
+    @abstractmethod
     def statistics(self) -> dict:
         """This feature's entry in the batch's statistics.json."""
 
@@ -140,6 +151,8 @@ class NumericMonitor(FeatureMonitor):
         sketch = numerical.get("distribution", {}).get("kll", {}).get("sketch", {}).get("data")
         baseline_cdf = SketchCDF.from_levels(sketch) if sketch else None
         self.histogram = CDFHistogram(baseline_cdf) if baseline_cdf and baseline_cdf.total else None
+        std = numerical.get("std_dev")
+        self.baseline_std = float(std) if std is not None else baseline_cdf.std() if self.histogram else 0.0
 
     def _update(self, column: pd.Series, present: np.ndarray, first_row: int) -> None:
         numbers = parse_numbers(column)
@@ -195,6 +208,9 @@ class NumericMonitor(FeatureMonitor):
             return None
         return self.histogram.distance(method)
 
+    def drift_test(self) -> DriftTestOutcome | None:
+        return None if self.histogram is None else ks_test(self.name, self.histogram, self.baseline_std)
+
     def statistics(self) -> dict:
         numerical = self.summary.to_json(self.present, self.missing)
         return {"name": self.name, "inferred_type": self.expected, "numerical_statistics": numerical}
@@ -248,6 +264,11 @@ class StringMonitor(FeatureMonitor):
         if not self.baseline_counts or not self.summary.counts:
             return None
         return categorical_distance(self.baseline_counts, self.summary.counts, method)
+
+    def drift_test(self) -> DriftTestOutcome | None:
+        if not self.baseline_counts:
+            return None
+        return chi_squared_test(self.name, self.baseline_counts, self.summary.counts)
 
     def statistics(self) -> dict:
         strings = self.summary.to_json(self.present, self.missing)

@@ -9,15 +9,17 @@ and baseline_drift_check. The drift distance is Model Monitor's L-infinity dista
 https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-constraints.html; formulas in
 `ml/monitoring/distance.py`).
 
-Our extension: `range_check`, reported when a numeric value lies outside the bounds a baseline declares
-in `num_constraints.range` (our key) or by `is_non_negative`. The batch's id column is never checked and
-never counted as an extra column.
+Our extensions: `range_check`, reported when a numeric value lies outside the bounds a baseline declares
+in `num_constraints.range` (our key) or by `is_non_negative`; and a statistical drift test per feature
+(`ml/monitoring/drift.py`), whose failure is a second `baseline_drift_check` violation of that feature with
+"statistical test" in its description (Model Monitor has no check type of its own for it). The batch's id
+column is never checked and never counted as an extra column.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
@@ -25,19 +27,33 @@ from ml.config.schema import DatasetSpec
 from ml.errors import DataError
 from ml.monitoring.baseline import DataBaseline, MonitoringRules, baseline_from_json, monitoring_rules
 from ml.monitoring.checks import FeatureMonitor, Violation, build_monitor
+from ml.monitoring.drift import FAIL, DriftTestResult, describe_failure, evaluate_drift_tests
 from ml.monitoring.statistics import statistics_document
 
-__all__ = ["DataQualityReport", "Violation", "check_data_quality"]
+__all__ = ["DataQualityReport", "DriftTestResult", "Violation", "check_data_quality"]
 
 
 @dataclass(frozen=True)
 class DataQualityReport:
-    """The outcome of one check: violations, the batch's statistics and each feature's drift distance."""
+    """The outcome of one check.
+
+    Attributes:
+        violations: every violated constraint, in constraint_violations.json's terms; empty when passed.
+        row_count: data rows in the batch.
+        statistics: the batch's statistics.json.
+        drift: per feature, Model Monitor's drift distance (`comparison_method`) to the baseline.
+        drift_tests: per feature, the statistical drift test (`ml.monitoring.drift.DriftTestResult`):
+            `test`, `status` ("pass", "fail", "not enough data", "disabled"), `statistic`,
+            `degrees_of_freedom`, `p_value`, `adjusted_p_value` with its `correction` and `alpha`,
+            `effect_size` (`effect_size_name`) against `effect_size_floor`, `sample_size`,
+            `baseline_size`, `min_samples`. Empty when the baseline disables the comparison or the tests.
+    """
 
     violations: tuple[Violation, ...]
     row_count: int
     statistics: dict
     drift: dict[str, float]
+    drift_tests: dict[str, DriftTestResult] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -46,6 +62,10 @@ class DataQualityReport:
     def to_violations_json(self) -> dict:
         """The report as constraint_violations.json: `{"violations": [{feature_name, ...}]}`."""
         return {"violations": [asdict(violation) for violation in self.violations]}
+
+    def drift_tests_json(self) -> list[dict]:
+        """The statistical drift tests as JSON-ready objects, in baseline feature order."""
+        return [asdict(result) for result in self.drift_tests.values()]
 
 
 def check_data_quality(
@@ -102,14 +122,25 @@ def _report(
 ) -> DataQualityReport:
     expected = [constraint["name"] for constraint in baseline.constraints["features"]]
     violations = _column_violations(expected, columns, id_column) if rules.evaluate_constraints else []
+    tests = _drift_tests(rules, monitors)
     drift: dict[str, float] = {}
     for monitor in monitors:
         violations += monitor.violations(rules)
+        test = tests.get(monitor.name)
+        if test is not None and test.status == FAIL:
+            violations.append(Violation(monitor.name, "baseline_drift_check", describe_failure(test)))
         distance = monitor.drift(rules.comparison_method) if rules.perform_comparison else None
         if distance is not None:
             drift[monitor.name] = distance
     statistics = statistics_document(row_count, [monitor.statistics() for monitor in monitors])
-    return DataQualityReport(tuple(violations), row_count, statistics, drift)
+    return DataQualityReport(tuple(violations), row_count, statistics, drift, tests)
+
+
+def _drift_tests(rules: MonitoringRules, monitors: list[FeatureMonitor]) -> dict[str, DriftTestResult]:
+    if not (rules.perform_comparison and rules.drift_tests.enabled):
+        return {}
+    outcomes = [test for test in (monitor.drift_test() for monitor in monitors) if test is not None]
+    return evaluate_drift_tests(outcomes, rules.drift_tests)
 
 
 def _column_violations(expected: list[str], columns: list[str], id_column: str) -> list[Violation]:

@@ -89,6 +89,12 @@ class SketchCDF:
         cdf = np.cumsum(per_value) / total if total else per_value
         return cls(values=values, cdf=cdf, total=total)
 
+    def std(self) -> float:
+        """Population standard deviation of the weighted sketch items."""
+        weights = np.diff(self.cdf, prepend=0.0)
+        mean = float(weights @ self.values)
+        return float(np.sqrt(max(0.0, weights @ (self.values - mean) ** 2)))
+
 
 def kll_buckets(levels: list[np.ndarray], low: float, high: float) -> list[dict]:
     """`distribution.kll.buckets`: weighted sketch counts in 10 equal-width buckets from `low` to `high`."""

@@ -18,6 +18,8 @@ class EventKind(StrEnum):
     INFERENCE_VIOLATIONS = "inference_violations"
     RETRAINING_STARTED = "retraining_started"
     INFERENCE_FAILED = "inference_failed"
+    MODEL_QUALITY_VIOLATIONS = "model_quality_violations"
+    MODEL_QUALITY_FAILED = "model_quality_failed"
 
 
 @dataclass(frozen=True)

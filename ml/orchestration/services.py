@@ -54,6 +54,24 @@ def build_services(config: EnvironmentConfig, workspace: Workspace) -> Services:
     return getattr(importlib.import_module(module_name), function_name)(config, workspace)
 
 
+def build_registry(config: EnvironmentConfig, workspace: Workspace) -> ModelRegistry:
+    """Only the registry: what approvals, sync and policy checks need, on either backend."""
+    if config.backend == "sagemaker":
+        from functools import partial
+
+        from ml.aws import build_client
+        from ml.orchestration.sagemaker import xgboost_image_uri
+        from ml.registry.sagemaker import SageMakerModelRegistry
+
+        client = build_client("sagemaker", region=config.registry.region)
+        return SageMakerModelRegistry(
+            client,
+            image_uri=partial(xgboost_image_uri, config.registry.region),
+            registry_account_id=config.registry.account_id,
+        )
+    return build_services(config, workspace).registry
+
+
 def build_local_services(config: EnvironmentConfig, workspace: Workspace) -> Services:
     from ml.artifacts.local import LocalArtifactStore
     from ml.notify.log import LogNotifier

@@ -34,6 +34,25 @@ class InferenceOutcome:
     report_dir: Path
     retraining: RunResult | None = None
 
+    @property
+    def report_html(self) -> Path:
+        """The check's HTML report; written whenever the data-quality check ran, passed or not."""
+        return self.report_dir / "report.html"
+
+
+@dataclass(frozen=True)
+class ModelQualityOutcome:
+    """The model-quality run and, when the labelled batch violated its constraints, the retraining run."""
+
+    run: RunResult
+    output_dir: Path
+    retraining: RunResult | None = None
+
+    @property
+    def report_html(self) -> Path:
+        """The check's HTML report; written whenever the metrics were computed, passed or not."""
+        return self.output_dir / "report.html"
+
 
 def run_train(
     config: EnvironmentConfig,
@@ -102,6 +121,8 @@ def run_inference(
     digests = {str(input_path): file_sha256(input_path)} if input_path.is_file() else {}
     result = _runner(services, workspace, progress).run(INFERENCE_PIPELINE, parameters, digests, run_id)
     _copy_outputs(result, "data_quality", report_dir)
+    if "data_quality" in result.values:
+        _publish_data_quality(workspace, result, report_dir, input_path)
     if result.status == "succeeded":
         return InferenceOutcome(result, predictions_path, report_dir)
     # An old predictions file beside a failed run's report could be taken for this run's output.
@@ -112,6 +133,78 @@ def run_inference(
     return InferenceOutcome(result, predictions_path, report_dir, retraining)
 
 
+def run_model_quality(
+    config: EnvironmentConfig,
+    services: Services,
+    workspace: Workspace,
+    predictions_path: Path,
+    labels_path: Path,
+    output_dir: Path | None = None,
+    *,
+    progress: Progress = lambda message: None,
+) -> ModelQualityOutcome:
+    """Join scored predictions with their late labels and check the metrics against the scoring version's
+    evaluation; on violations, notify and retrain exactly as for a data-quality violation."""
+    from ml.monitoring.pipeline import MODEL_QUALITY_PIPELINE
+
+    run_id = new_run_id(MODEL_QUALITY_PIPELINE.name)
+    target = output_dir or workspace.runs_dir / run_id
+    parameters = {
+        "registry": services.registry,
+        "model_group": config.model_group,
+        "predictions_path": predictions_path,
+        "labels_path": labels_path,
+        "dataset_spec": config.dataset,
+        "model_quality_params": config.model_quality,
+    }
+    digests = {str(path): file_sha256(path) for path in (predictions_path, labels_path) if path.is_file()}
+    result = _runner(services, workspace, progress).run(MODEL_QUALITY_PIPELINE, parameters, digests, run_id)
+    if "quality_violations" in result.values:
+        _publish_model_quality(workspace, result, target, f"{predictions_path} + {labels_path}")
+    retraining = None
+    if result.status == "rejected" and config.reactions.retrain_on_violation:
+        retraining = _retrain(config, services, workspace, result, progress)
+    return ModelQualityOutcome(result, target, retraining)
+
+
+def monitoring_history(workspace: Workspace):
+    """The history of every data- and model-quality check of this work directory (`monitoring.db`)."""
+    from ml.monitoring.history import SQLiteMonitoringHistory
+
+    return SQLiteMonitoringHistory(workspace.root / "monitoring.db")
+
+
+def _publish_data_quality(workspace: Workspace, result: RunResult, report_dir: Path, source: Path) -> None:
+    from ml.monitoring.publish import publish_data_quality
+
+    values = result.values
+    publish_data_quality(
+        monitoring_history(workspace),
+        result.record.run_id,
+        values["model_version"],
+        values["data_quality"],
+        values["baseline"],
+        report_dir,
+        str(source),
+    )
+
+
+def _publish_model_quality(workspace: Workspace, result: RunResult, output_dir: Path, source: str) -> None:
+    from ml.monitoring.publish import publish_model_quality
+
+    values = result.values
+    publish_model_quality(
+        monitoring_history(workspace),
+        result.record.run_id,
+        values["model_version"],
+        values["model_quality"],
+        values["quality_constraints"],
+        values["quality_violations"],
+        output_dir,
+        source,
+    )
+
+
 def _retrain(config, services, workspace, violated: RunResult, progress: Progress) -> RunResult:
     from ml.data.workflow import resolve_training_files
 
@@ -120,7 +213,9 @@ def _retrain(config, services, workspace, violated: RunResult, progress: Progres
     message = f"retraining on {data} after violations in {violated.record.run_id}"
     details = {"trigger_run": violated.record.run_id, "data": [str(p) for p in paths]}
     services.notifier.notify(
-        RunEvent(EventKind.RETRAINING_STARTED, "inference", violated.record.run_id, message, details)
+        RunEvent(
+            EventKind.RETRAINING_STARTED, violated.record.pipeline, violated.record.run_id, message, details
+        )
     )
     return run_train(config, services, workspace, paths, created_by="retraining", progress=progress)
 

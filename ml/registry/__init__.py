@@ -19,10 +19,11 @@ class ApprovalStatus(StrEnum):
 
 
 # A rejected version stays rejected: re-using it needs a new registration, so the audit trail never
-# shows a model that was turned down and then quietly served.
+# shows a model that was turned down and then quietly served. An approved version that another one
+# supersedes goes back to pending (reason recorded), so a reviewed rollback can approve it again.
 ALLOWED_TRANSITIONS: Mapping[ApprovalStatus, frozenset[ApprovalStatus]] = {
     ApprovalStatus.PENDING: frozenset({ApprovalStatus.APPROVED, ApprovalStatus.REJECTED}),
-    ApprovalStatus.APPROVED: frozenset({ApprovalStatus.REJECTED}),
+    ApprovalStatus.APPROVED: frozenset({ApprovalStatus.PENDING, ApprovalStatus.REJECTED}),
     ApprovalStatus.REJECTED: frozenset(),
 }
 

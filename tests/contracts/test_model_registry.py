@@ -20,8 +20,19 @@ def _build_local(request: pytest.FixtureRequest) -> ModelRegistry:
     return SQLiteModelRegistry(request.getfixturevalue("tmp_path") / "registry" / "models.db")
 
 
+def _build_sagemaker(request: pytest.FixtureRequest) -> ModelRegistry:
+    from ml.registry.sagemaker import SageMakerModelRegistry
+
+    moto = request.getfixturevalue("fresh_moto")
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+    return SageMakerModelRegistry(moto.client("sagemaker"), image_uri=image)
+
+
 # A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server).
-BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {"local": _build_local}
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {
+    "local": _build_local,
+    "sagemaker": _build_sagemaker,
+}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
@@ -199,3 +210,14 @@ def test_evidence_round_trips(registry: ModelRegistry) -> None:
 
     assert (stored.metrics, stored.parameters, stored.lineage) == (metrics, parameters, lineage)
     assert type(stored.metrics) is dict
+
+
+def test_superseding_an_approved_version_returns_it_to_pending(registry: ModelRegistry) -> None:
+    register_many(registry, 1)
+    approve(registry, 1)
+    superseded = registry.set_status(
+        GROUP, 1, ApprovalStatus.PENDING, reason="superseded by version 2", changed_by="sync"
+    )
+    assert superseded.status == ApprovalStatus.PENDING
+    assert registry.approved_version(GROUP) is None
+    assert approve(registry, 1).status == ApprovalStatus.APPROVED  # a reviewed rollback may approve it again

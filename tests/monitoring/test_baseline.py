@@ -105,6 +105,7 @@ def test_constraints_have_model_monitor_fields_and_our_range(train, spec, monito
             "categorical_comparison_threshold": monitoring.comparison_threshold,
             "categorical_drift_method": "LInfinity",
         },
+        "drift_tests": monitoring.drift_tests.model_dump(exclude_none=True),
     }
 
 

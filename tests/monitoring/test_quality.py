@@ -108,23 +108,34 @@ def test_unknown_category_code_is_named_with_its_count(batch, baseline, spec):
     assert "'9' (10 rows)" in description
 
 
-def test_age_shifted_by_twenty_years_is_baseline_drift(batch, baseline, spec):
+def drift_descriptions(report: DataQualityReport, feature: str) -> tuple[str, str]:
+    """The distance and the statistical-test violation of one feature, asserting there is nothing else."""
+    assert [(v.feature_name, v.constraint_check_type) for v in report.violations] == [
+        (feature, "baseline_drift_check")
+    ] * 2, report.violations
+    return report.violations[0].description, report.violations[1].description
+
+
+def test_age_shifted_by_twenty_years_is_baseline_drift_by_distance_and_by_test(batch, baseline, spec):
     batch["Age"] = batch["Age"] + 20
 
     report = check(batch, baseline, spec)
 
-    description = only(report, "baseline_drift_check")
-    assert report.violations[0].feature_name == "Age"
+    distance, test = drift_descriptions(report, "Age")
     assert report.drift["Age"] > 0.1
-    assert description.startswith(f"Age: the batch distribution is {report.drift['Age']:.3f} away")
+    assert distance.startswith(f"Age: the batch distribution is {report.drift['Age']:.3f} away")
+    assert test.startswith("Age: statistical test (two-sample Kolmogorov-Smirnov) finds drift")
+    assert report.drift_tests["Age"].status == "fail"
 
 
-def test_shifted_category_frequencies_are_baseline_drift(batch, baseline, spec):
+def test_shifted_category_frequencies_are_baseline_drift_by_distance_and_by_test(batch, baseline, spec):
     batch["Shape"] = 1
 
     report = check(batch, baseline, spec)
 
-    assert only(report, "baseline_drift_check").startswith("Shape: ")
+    distance, test = drift_descriptions(report, "Shape")
+    assert distance.startswith("Shape: the batch distribution is")
+    assert test.startswith("Shape: statistical test (chi-squared homogeneity) finds drift")
     assert report.drift["Shape"] > 0.1
 
 
@@ -182,10 +193,13 @@ def test_chunked_check_gives_the_same_report_as_one_chunk(batch, baseline, spec)
     whole = check(batch, baseline, spec, rows=10_000)
     chunked = check(batch, baseline, spec, rows=7)
 
-    assert len(whole.violations) == 5
+    assert len(whole.violations) == 6
     assert chunked.violations == whole.violations
     assert chunked.row_count == whole.row_count == 200
     assert chunked.drift == pytest.approx(whole.drift, abs=1e-12)
+    assert {name: (t.status, t.p_value) for name, t in chunked.drift_tests.items()} == {
+        name: (t.status, t.p_value) for name, t in whole.drift_tests.items()
+    }
 
 
 def test_simple_numeric_distance_is_the_two_sample_ks_statistic(train, batch, spec, monitoring):
@@ -350,3 +364,4 @@ def test_disabled_comparison_reports_no_drift(batch, baseline, spec):
 
     assert report.passed
     assert report.drift == {}
+    assert report.drift_tests == {}

@@ -1,0 +1,119 @@
+"""What every `mlops` command shares: the options context, error handling and rendering choices."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+from ml.errors import MlopsError
+
+
+@dataclass
+class Context:
+    """Options every command shares; set at the group (`mlops --env prod ...`) or the command."""
+
+    env: str | None = None  # None: not given; commands default to the embedded "local" environment
+    config_dir: Path | None = None
+    work_dir: Path | None = None
+
+    def config(self):
+        from ml.config.loader import load_environment
+
+        return load_environment(self.env or "local", self.config_dir)
+
+    def workspace(self, config=None):
+        from ml.orchestration.services import Workspace
+
+        config = config or self.config()
+        return Workspace((self.work_dir or Path(config.local.work_dir)).resolve())
+
+    def services(self):
+        from ml.orchestration.services import build_services
+
+        config = self.config()
+        workspace = self.workspace(config)
+        return config, workspace, build_services(config, workspace)
+
+    def registry(self):
+        """The environment's registry on either backend, without the rest of the services."""
+        from ml.orchestration.services import build_registry
+
+        config = self.config()
+        return config, build_registry(config, self.workspace(config))
+
+    def config_dir_or_default(self) -> Path:
+        from ml.config.loader import default_config_dir
+
+        return self.config_dir or default_config_dir()
+
+
+class MlopsGroup(click.Group):
+    """Turns library errors into one clear line on stderr and the error's documented exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MlopsError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+def progress(message: str) -> None:
+    click.echo(message, err=True)
+
+
+def _store(field: str):
+    def callback(ctx: click.Context, param: click.Parameter, value):
+        if value is not None:
+            setattr(ctx.ensure_object(Context), field, value)
+
+    return callback
+
+
+DIRECTORY = click.Path(file_okay=False, path_type=Path)
+SHARED_OPTIONS = (
+    click.option(
+        "--env", callback=_store("env"), expose_value=False, help="Environment folder under configs/ [local]."
+    ),
+    click.option(
+        "--config-dir",
+        type=DIRECTORY,
+        callback=_store("config_dir"),
+        expose_value=False,
+        help="Folder holding <env>/environment.yaml [the repo's configs/].",
+    ),
+    click.option(
+        "--work-dir",
+        type=DIRECTORY,
+        callback=_store("work_dir"),
+        expose_value=False,
+        help="Where the local backend keeps its state [local.work_dir].",
+    ),
+)
+
+
+def shared_options(command):
+    """--env, --config-dir and --work-dir, accepted before or after the command name."""
+    for option in reversed(SHARED_OPTIONS):
+        command = option(command)
+    return command
+
+
+pass_context = click.make_pass_decorator(Context)
+
+FORMAT = click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
+
+
+def raise_failure(result) -> NoReturn:
+    """Re-raise the step's own error (it names the file or version), or wrap an unexpected one."""
+    from ml.errors import PipelineFailedError
+
+    if isinstance(result.exception, MlopsError):
+        raise result.exception
+    raise PipelineFailedError(
+        f"run {result.record.run_id} failed: {result.record.error} (record: {result.run_dir / 'run.json'})"
+    )

@@ -1,0 +1,119 @@
+"""`mlops demo`, `data prepare`, `train` and `infer`: the pipelines as a user runs them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ml.commands.base import Context, pass_context, progress, raise_failure, shared_options
+
+
+@click.command()
+@shared_options
+@pass_context
+def demo(obj: Context) -> None:
+    """Run the five scenarios end to end in a fresh folder (--work-dir, default <local.work_dir>/demo)."""
+    from ml.demo import run_demo
+
+    config = obj.config()
+    target = obj.work_dir or Path(config.local.work_dir) / "demo"
+    summary = run_demo(config, target.resolve(), progress=progress)
+    click.echo(summary)
+
+
+@click.group()
+def data() -> None:
+    """Data set preparation."""
+
+
+@data.command("prepare")
+@click.option(
+    "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: <work_dir>/data."
+)
+@shared_options
+@pass_context
+def data_prepare(obj: Context, output_dir: Path | None) -> None:
+    """Split the configured data set into train-part1/part2, batch and batch-outliers."""
+    from ml.config.loader import default_config_dir, repository_root
+    from ml.data.workflow import prepare_sample_data
+
+    config = obj.config()
+    source = repository_root(obj.config_dir or default_config_dir()) / config.dataset.source
+    target = output_dir or obj.workspace(config).data_dir
+    summary = prepare_sample_data(config, source, target)
+    for count in summary.contract.counts:
+        click.echo(f"{count.column}: {count.rows} row(s) {count.reason} -> {count.action}")
+    click.echo(
+        f"read {summary.contract.rows_in} rows, dropped {summary.contract.rows_dropped}; wrote to {target}:"
+    )
+    for name, rows in summary.row_counts.items():
+        click.echo(f"  {name:<20} {rows:>6} rows")
+
+
+@click.command()
+@click.option(
+    "--data",
+    "data_selector",
+    multiple=True,
+    default=("part1",),
+    show_default=True,
+    help="part1, part2, part1+part2, or CSV path(s) with a header; repeatable.",
+)
+@click.option("--by", "created_by", default="", help="Who trains (default: the OS user).")
+@shared_options
+@pass_context
+def train(obj: Context, data_selector: tuple[str, ...], created_by: str) -> None:
+    """Train, evaluate, gate, baseline and register a new version (pending approval)."""
+    from ml.data.workflow import resolve_training_files
+    from ml.errors import QualityGateRejectedError
+    from ml.orchestration.workflows import run_train
+
+    config, workspace, services = obj.services()
+    paths = resolve_training_files(data_selector, workspace.data_dir)
+    result = run_train(config, services, workspace, paths, created_by=created_by, progress=progress)
+    if result.status == "rejected":
+        raise QualityGateRejectedError(
+            f"run {result.record.run_id}: not registered: {'; '.join(result.record.reasons)}"
+        )
+    if result.status == "failed":
+        raise_failure(result)
+    version = result.values["model_version"]
+    click.echo(
+        f"registered {version.model_group} version {version.version} ({version.status}); "
+        f"run {result.record.run_id}"
+    )
+
+
+@click.command()
+@click.option("--input", "input_path", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run's folder."
+)
+@shared_options
+@pass_context
+def infer(obj: Context, input_path: Path, output_dir: Path | None) -> None:
+    """Check a batch against the approved model's baseline and score it."""
+    from ml.errors import DataQualityViolationError
+    from ml.orchestration.workflows import run_inference
+
+    config, workspace, services = obj.services()
+    outcome = run_inference(config, services, workspace, input_path, output_dir, progress=progress)
+    record = outcome.run.record
+    if record.status == "succeeded":
+        click.echo(
+            f"predictions: {outcome.predictions_path} ({outcome.run.values['predictions'].rows} rows, "
+            f"model version {outcome.run.values['model_version'].version})"
+        )
+        click.echo(f"report: {outcome.report_html}")
+        return
+    if record.status == "failed":
+        raise_failure(outcome.run)
+    click.echo("\n".join(f"  - {reason}" for reason in record.reasons), err=True)
+    retrained = outcome.retraining
+    note = f"; retraining run {retrained.record.run_id}: {retrained.status}" if retrained else ""
+    raise DataQualityViolationError(
+        f"batch {input_path} violates the baseline ({len(record.reasons)} violation(s)); "
+        f"no predictions written; report: {outcome.report_html} "
+        f"(violations: {outcome.report_dir / 'constraint_violations.json'}){note}"
+    )

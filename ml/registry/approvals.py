@@ -1,0 +1,245 @@
+"""The approval file `configs/<env>/approved-model.yaml`: which version each model group serves, by whom, why.
+
+Git is the source of truth for shared environments: `mlops approve` edits this file (comments and key order
+kept) and a pull request reviews it; after merge `mlops registry sync` makes the registry agree. The same
+`approve_version` rule (approve one, supersede the previously approved one) serves the embedded
+environment's direct approvals and the sync, so both backends and both modes obey one code path.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ml.errors import ConfigError, ModelNotFoundError
+from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion
+
+APPROVAL_FILE = "approved-model.yaml"
+HEADER = """\
+# Which model version this environment serves. Change it only through a pull request:
+#   mlops approve --env <env> --version N --by NAME --reason TEXT
+# edits this file and writes the pull-request description with the evidence; after merge,
+#   mlops registry sync --env <env>
+# makes the model registry agree with this file. Git history is the audit trail.
+"""
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model_group: str = Field(min_length=1)
+    version: int = Field(ge=1)
+    artifact_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the model artifact")
+    reason: str = Field(min_length=1)
+    evidence: str = Field(default="", description="pull request, run id or report the decision rests on")
+
+
+class Approval(_Entry):
+    """One model group's approved version, pinned to its exact artifact."""
+
+    approved_by: str = Field(min_length=1)
+    approved_at: str
+    allow_downgrade: bool = False
+    downgrade_reason: str = ""
+
+    @model_validator(mode="after")
+    def _downgrade_needs_reason(self) -> Approval:
+        if self.allow_downgrade and not self.downgrade_reason.strip():
+            raise ValueError("allow_downgrade: true needs downgrade_reason: why rolling back is right")
+        return self
+
+
+class Rejection(_Entry):
+    """A version reviewers turned down; the sync marks it Rejected in the registry."""
+
+    rejected_by: str = Field(min_length=1)
+    rejected_at: str
+
+
+class ApprovalFile(BaseModel):
+    """The whole file; at most one approval per model group."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    approvals: list[Approval] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_approval_per_group(self) -> ApprovalFile:
+        seen: dict[str, int] = {}
+        for index, approval in enumerate(self.approvals):
+            if approval.model_group in seen:
+                raise ValueError(
+                    f"approvals.{index}.model_group: {approval.model_group!r} is approved twice (also at "
+                    f"approvals.{seen[approval.model_group]}); keep exactly one approval per model group"
+                )
+            seen[approval.model_group] = index
+        return self
+
+    def approval_for(self, model_group: str) -> Approval | None:
+        return next((a for a in self.approvals if a.model_group == model_group), None)
+
+
+def approval_path(config_dir: Path, env: str) -> Path:
+    return config_dir / env / APPROVAL_FILE
+
+
+def environments_with_approvals(config_dir: Path) -> list[str]:
+    """Every environment folder that holds an approval file."""
+    return sorted(path.parent.name for path in config_dir.glob(f"*/{APPROVAL_FILE}"))
+
+
+def load_approval_file(path: Path) -> ApprovalFile:
+    """Read and validate an approval file; a missing file means nothing is approved yet.
+
+    Raises:
+        ConfigError: malformed YAML, a merge conflict marker, unknown keys, bad digests, two approvals for
+            one group; the message names the file and the dotted field.
+    """
+    from ml.config.loader import format_validation_error
+
+    data = _read_round_trip(path) if path.is_file() else None
+    try:
+        return ApprovalFile.model_validate(_plain(data) if data else {})
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(path, exc)) from None
+
+
+def _read_round_trip(path: Path) -> Any:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    text = path.read_text(encoding="utf-8")
+    if any(line.startswith(("<<<<<<<", "=======", ">>>>>>>")) for line in text.splitlines()):
+        raise ConfigError(f"{path}: contains a merge conflict marker; resolve the conflict and commit again")
+    try:
+        data = YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
+        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if data is not None and not hasattr(data, "items"):
+        raise ConfigError(f"{path}: expected a mapping with 'approvals' (and optionally 'rejections')")
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """ruamel's commented containers as plain dicts/lists, for validation."""
+    if hasattr(value, "items"):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def write_approval(path: Path, approval: Approval) -> None:
+    """Set the group's approval in place (comments and key order kept); drop a rejection of that version."""
+    data = _document(path)
+    entries = data.setdefault("approvals", [])
+    entry = approval.model_dump(exclude_defaults=False)
+    index = next((i for i, e in enumerate(entries) if e.get("model_group") == approval.model_group), None)
+    if index is None:
+        entries.append(entry)
+    else:
+        _update_in_place(entries[index], entry)
+    _drop(data, "rejections", approval.model_group, approval.version)
+    _save(path, data)
+
+
+def write_rejection(path: Path, rejection: Rejection) -> None:
+    """Record a rejection; if the rejected version is the approved one, the approval is removed."""
+    data = _document(path)
+    _drop(data, "approvals", rejection.model_group, rejection.version)
+    rejections = data.setdefault("rejections", [])
+    if not any(_same(e, rejection.model_group, rejection.version) for e in rejections):
+        rejections.append(rejection.model_dump())
+    _save(path, data)
+
+
+def _document(path: Path) -> Any:
+    from ruamel.yaml import YAML
+
+    if not path.is_file():
+        return YAML(typ="rt").load(HEADER + "approvals: []\n")
+    load_approval_file(path)  # refuses to edit a file that is already invalid
+    return _read_round_trip(path) or YAML(typ="rt").load("approvals: []\n")
+
+
+def _update_in_place(target: Any, values: dict) -> None:
+    for key in list(target):
+        if key not in values:
+            del target[key]
+    for key, value in values.items():
+        target[key] = value
+
+
+def _same(entry: Any, model_group: str, version: int) -> bool:
+    return entry.get("model_group") == model_group and entry.get("version") == version
+
+
+def _drop(data: Any, section: str, model_group: str, version: int) -> None:
+    entries = data.get(section) or []
+    for index in reversed(range(len(entries))):
+        if _same(entries[index], model_group, version):
+            del entries[index]
+
+
+def _save(path: Path, data: Any) -> None:
+    from ruamel.yaml import YAML
+
+    from ml.artifacts.local import write_bytes_atomically
+
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    ApprovalFile.model_validate(_plain(YAML(typ="rt").load(buffer.getvalue())))
+    write_bytes_atomically(path, buffer.getvalue().encode("utf-8"))
+
+
+def approve_version(
+    registry: ModelRegistry, model_group: str, version: int, *, changed_by: str, reason: str
+) -> list[ModelVersion]:
+    """Approve one version and supersede any other approved version of the group (back to pending).
+
+    Returns the versions that changed, the approved one first. Each call is a separate registry
+    transaction, approving before superseding so the group is never left with nothing to serve.
+    """
+    target = registry.get(model_group, version)
+    changed = []
+    if target.status != ApprovalStatus.APPROVED:
+        changed.append(
+            registry.set_status(
+                model_group, version, ApprovalStatus.APPROVED, reason=reason, changed_by=changed_by
+            )
+        )
+    for other in registry.list_versions(model_group):
+        if other.version != version and other.status == ApprovalStatus.APPROVED:
+            changed.append(
+                registry.set_status(
+                    model_group,
+                    other.version,
+                    ApprovalStatus.PENDING,
+                    reason=f"superseded by version {version}: {reason}",
+                    changed_by=changed_by,
+                )
+            )
+    return changed
+
+
+def require_digest(version: ModelVersion, digest: str, source: str) -> None:
+    """Refuse a version whose registered artifact is not the one the approval pins."""
+    if version.artifact_digest != digest:
+        raise ModelNotFoundError(
+            f"{source}: {version.model_group} version {version.version} has artifact_digest "
+            f"{version.artifact_digest} in the registry, but the file pins {digest}; "
+            "the file must name the exact artifact that was reviewed"
+        )

@@ -1,0 +1,117 @@
+"""The pull-request description for an approval: challenger next to champion, so review rests on evidence."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ml.registry import ModelVersion
+from ml.registry.approvals import Approval
+
+METRICS = ("auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier")
+
+
+def render_pr_body(
+    env: str,
+    challenger: ModelVersion,
+    champion: ModelVersion | None,
+    approval: Approval,
+    baselines: Mapping[int, Mapping[str, Any]] | None = None,
+) -> str:
+    """Markdown for the approval pull request of `challenger` in `env`."""
+    title = f"Approve {challenger.model_group} v{challenger.version} in {env}"
+    champion_name = f"v{champion.version} (serving now)" if champion else "none approved yet"
+    lines = [
+        f"## {title}",
+        "",
+        f"- **Approver:** {approval.approved_by} — {approval.reason}",
+        f"- **Artifact:** `{challenger.artifact_digest}`",
+        f"- **Evidence:** {approval.evidence or 'see below'}",
+        f"- **Champion:** {champion_name}",
+        "",
+        "### Held-out metrics",
+        "",
+        f"| metric | challenger v{challenger.version} | champion |",
+        "|---|---|---|",
+        *(_metric_row(name, challenger, champion) for name in METRICS),
+        "",
+        "### Quality gate and lineage",
+        "",
+        "| | challenger | champion |",
+        "|---|---|---|",
+        *_lineage_rows(challenger, champion),
+    ]
+    if baselines:
+        lines += ["", "### Training-data baseline", "", *_baseline_rows(challenger, champion, baselines)]
+    lines += [
+        "",
+        f"After merge, `mlops registry sync --env {env}` approves v{challenger.version} in the registry.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _metric_row(name: str, challenger: ModelVersion, champion: ModelVersion | None) -> str:
+    return f"| {name} | {_metric(challenger, name)} | {_metric(champion, name) if champion else '—'} |"
+
+
+def _metric(version: ModelVersion, name: str) -> str:
+    value = version.metrics.get(name)
+    if value is None:
+        return "—"
+    if name == "auc" and "auc_ci_low" in version.metrics:
+        return (
+            f"{value:.3f} (95% CI {version.metrics['auc_ci_low']:.3f}–{version.metrics['auc_ci_high']:.3f})"
+        )
+    return f"{value:.3f}"
+
+
+def _lineage_rows(challenger: ModelVersion, champion: ModelVersion | None) -> list[str]:
+    def cells(extract) -> str:
+        return f"{extract(challenger)} | {extract(champion) if champion else '—'}"
+
+    def gate(v: ModelVersion) -> str:
+        decision = v.lineage.get("gate", {})
+        return ("passed: " if decision.get("passed") else "FAILED: ") + "; ".join(decision.get("reasons", []))
+
+    def data(v: ModelVersion) -> str:
+        return "<br>".join(
+            f"`{digest[:12]}` {name.rsplit('/', 1)[-1]}" for name, digest in v.lineage.get("data", {}).items()
+        )
+
+    def commit(v: ModelVersion) -> str:
+        return "`" + str(v.lineage.get("code", {}).get("git_commit", "?"))[:12] + "`"
+
+    return [
+        f"| gate | {cells(gate)} |",
+        f"| training data (sha256) | {cells(data)} |",
+        f"| code | {cells(commit)} |",
+        f"| run | {cells(lambda v: v.lineage.get('run_id', '?'))} |",
+        f"| trained by | {cells(lambda v: v.created_by)} |",
+    ]
+
+
+def _baseline_rows(
+    challenger: ModelVersion, champion: ModelVersion | None, baselines: Mapping[int, Mapping[str, Any]]
+) -> list[str]:
+    """Per-feature mean and completeness of each version's training data, from its statistics.json."""
+    header = ["| feature | challenger | champion |", "|---|---|---|"]
+    mine = _feature_summaries(baselines.get(challenger.version, {}))
+    theirs = _feature_summaries(baselines.get(champion.version, {})) if champion else {}
+    return header + [f"| {name} | {mine[name]} | {theirs.get(name, '—')} |" for name in mine]
+
+
+def _feature_summaries(statistics: Mapping[str, Any]) -> dict[str, str]:
+    summaries = {}
+    for feature in statistics.get("features", []):
+        numeric = feature.get("numerical_statistics")
+        block = numeric or feature.get("string_statistics", {})
+        common = block.get("common", {})
+        present, missing = common.get("num_present", 0), common.get("num_missing", 0)
+        complete = present / (present + missing) if present + missing else 0.0
+        centre = (
+            f"mean {numeric['mean']:.1f}"
+            if numeric and "mean" in numeric
+            else f"{block.get('distinct_count', '?')} distinct"
+        )
+        summaries[feature["name"]] = f"{centre}, {complete:.0%} complete"
+    return summaries

@@ -1,0 +1,112 @@
+"""Model-governance rules, evaluated on every pull request: one line per violation, nothing changed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ml.errors import MlopsError
+from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion
+from ml.registry.approvals import Approval, ApprovalFile
+
+
+@dataclass(frozen=True)
+class PolicyContext:
+    """What the rules compare an environment's approvals with."""
+
+    env: str
+    source: str
+    min_auc: float
+    min_auc_ci_low: float | None
+    separation_of_duties: bool
+    # env -> every version of its approval file in git (work tree first): was it approved there first?
+    prior_approvals: Mapping[str, Sequence[ApprovalFile]]
+
+
+def check_policy(approvals: ApprovalFile, registry: ModelRegistry, context: PolicyContext) -> list[str]:
+    """Every governance violation of the environment's approval file, as one line each."""
+    problems = []
+    for index, approval in enumerate(approvals.approvals):
+        where = f"{context.source}: approvals.{index} ({approval.model_group} v{approval.version})"
+        try:
+            version = registry.get(approval.model_group, approval.version)
+        except MlopsError as exc:
+            problems.append(f"{where}: not registered: {exc}")
+            continue
+        problems += [f"{where}: {p}" for p in _approval_problems(approval, version, registry, context)]
+    for index, rejection in enumerate(approvals.rejections):
+        where = f"{context.source}: rejections.{index} ({rejection.model_group} v{rejection.version})"
+        try:
+            version = registry.get(rejection.model_group, rejection.version)
+        except MlopsError as exc:
+            problems.append(f"{where}: not registered: {exc}")
+            continue
+        if version.artifact_digest != rejection.artifact_digest:
+            problems.append(f"{where}: artifact_digest differs from the registry's {version.artifact_digest}")
+    return problems
+
+
+def _approval_problems(
+    approval: Approval, version: ModelVersion, registry: ModelRegistry, context: PolicyContext
+) -> list[str]:
+    problems = []
+    if version.artifact_digest != approval.artifact_digest:
+        problems.append(f"artifact_digest differs from the registry's {version.artifact_digest}")
+    if version.status == ApprovalStatus.REJECTED:
+        problems.append("the version is Rejected in the registry and can never be approved")
+    problems += _evidence_problems(version, context)
+    for env in _missing_prior_approvals(approval, context):
+        problems.append(
+            f"not approved in {env} first (no version of configs/{env}/approved-model.yaml in git "
+            f"approves v{approval.version} with this digest)"
+        )
+    newest = _newest_ever_approved(registry.list_versions(approval.model_group))
+    if newest is not None and newest > approval.version and not approval.allow_downgrade:
+        problems.append(
+            f"downgrade from v{newest} to v{approval.version}: set allow_downgrade: true and give "
+            "the reason for the rollback in downgrade_reason"
+        )
+    if (
+        context.separation_of_duties
+        and approval.approved_by.strip().lower() == version.created_by.strip().lower()
+    ):
+        problems.append(
+            f"approved_by {approval.approved_by!r} trained this version; separation of duties "
+            "requires another approver"
+        )
+    return problems
+
+
+def _evidence_problems(version: ModelVersion, context: PolicyContext) -> list[str]:
+    problems = []
+    gate = version.lineage.get("gate", {})
+    if gate.get("passed") is not True:
+        problems.append(f"its quality gate did not pass (lineage.gate = {gate or 'missing'})")
+    auc = version.metrics.get("auc")
+    if auc is None or auc < context.min_auc:
+        problems.append(f"auc {auc} is below {context.env}'s quality_gate.min_auc {context.min_auc}")
+    low = version.metrics.get("auc_ci_low")
+    if context.min_auc_ci_low is not None and (low is None or low < context.min_auc_ci_low):
+        problems.append(f"auc_ci_low {low} is below governance.min_auc_ci_low {context.min_auc_ci_low}")
+    return problems
+
+
+def _missing_prior_approvals(approval: Approval, context: PolicyContext) -> list[str]:
+    missing = []
+    for env, history in context.prior_approvals.items():
+        if not any(_approves(file, approval) for file in history):
+            missing.append(env)
+    return missing
+
+
+def _approves(file: ApprovalFile, approval: Approval) -> bool:
+    earlier = file.approval_for(approval.model_group)
+    return earlier is not None and (earlier.version, earlier.artifact_digest) == (
+        approval.version,
+        approval.artifact_digest,
+    )
+
+
+def _newest_ever_approved(versions: Sequence[ModelVersion]) -> int | None:
+    approved = [v.version for v in versions if any(h.status == ApprovalStatus.APPROVED for h in v.history)]
+    return max(approved, default=None)

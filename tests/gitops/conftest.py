@@ -1,0 +1,70 @@
+"""A throwaway git repository with two embedded-backend environments in pull-request approval mode.
+
+dev and prod share one work dir, and so one registry: the stand-in for the central registry account. The
+same commands run against SageMaker in the real deployment; the sync and policy logic is also run against
+the SageMaker registry on moto in tests/registry.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from ml.cli import cli
+from tests.conftest import REPO
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def make_env(configs: Path, name: str, **governance) -> None:
+    data = yaml.safe_load((REPO / "configs/local/environment.yaml").read_text())
+    data.update(name=name, approvals={"mode": "pull_request"})
+    data["governance"].update(governance)
+    (configs / name).mkdir(parents=True)
+    (configs / name / "environment.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+@pytest.fixture
+def repo(tmp_path, prepared_dir) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(REPO / "data", root / "data")
+    make_env(root / "configs", "dev", separation_of_duties=True)
+    make_env(root / "configs", "prod", separation_of_duties=True, require_prior_approval_in=["dev"])
+    shutil.copytree(prepared_dir, root / "work" / "data")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", "-A")
+    git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "environments")
+    return root
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", "-A")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", message)
+
+
+@pytest.fixture
+def mlops(repo):
+    def run(*args: str):
+        base = ["--config-dir", str(repo / "configs"), "--work-dir", str(repo / "work")]
+        return CliRunner().invoke(
+            cli,
+            [*args[:1], *base, *args[1:]]
+            if args[0] not in ("registry", "policy")
+            else [args[0], args[1], *base, *args[2:]],
+            prog_name="mlops",
+        )
+
+    return run
+
+
+@pytest.fixture
+def trained(mlops):
+    """Two versions, both trained by tom."""
+    for data in ("part1", "part1+part2"):
+        result = mlops("train", "--env", "dev", "--data", data, "--by", "tom")
+        assert result.exit_code == 0, result.output

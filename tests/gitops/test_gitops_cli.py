@@ -1,0 +1,158 @@
+import os
+import signal
+import subprocess
+import sys
+
+import yaml
+
+from ml.registry.sqlite import SQLiteModelRegistry
+from tests.gitops.conftest import commit
+
+GROUP = "mammo-severity-model-package"
+
+
+def statuses(repo):
+    registry = SQLiteModelRegistry(repo / "work" / "registry.db")
+    return {v.version: str(v.status) for v in registry.list_versions(GROUP)}
+
+
+def approve(mlops, env, version, by="rita", *extra):
+    return mlops(
+        "approve", "--env", env, "--version", str(version), "--by", by, "--reason", "AUC CI ok", *extra
+    )
+
+
+def test_approve_edits_the_file_and_writes_the_pr_body_but_not_the_registry(repo, mlops, trained):
+    result = approve(mlops, "dev", 1, "rita", "--evidence", "PR #7", "--pr-body", str(repo / "pr.md"))
+    assert result.exit_code == 0, result.output
+    approval = yaml.safe_load((repo / "configs/dev/approved-model.yaml").read_text())["approvals"][0]
+    assert (approval["version"], approval["approved_by"], approval["evidence"]) == (1, "rita", "PR #7")
+    assert len(approval["artifact_digest"]) == 64
+    body = (repo / "pr.md").read_text()
+    assert "## Approve mammo-severity-model-package v1 in dev" in body and "95% CI" in body
+    assert "| Age | mean" in body  # baseline statistics read from the artifact store
+    assert statuses(repo) == {1: "PendingManualApproval", 2: "PendingManualApproval"}
+
+
+def test_sync_plans_applies_and_is_idempotent(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    commit(repo, "approve v1 in dev")
+    dry = mlops("registry", "sync", "--env", "dev", "--dry-run")
+    assert dry.exit_code == 0 and "approve   mammo-severity-model-package v1" in dry.output
+    assert statuses(repo)[1] == "PendingManualApproval"
+    assert mlops("registry", "sync", "--env", "dev").exit_code == 0
+    assert statuses(repo)[1] == "Approved"
+    again = mlops("registry", "sync", "--env", "dev")
+    assert again.exit_code == 0 and "registry already agrees with git: no changes" in again.output
+    history = SQLiteModelRegistry(repo / "work/registry.db").get(GROUP, 1).history[-1]
+    assert (
+        history.changed_by == "rita" and "git " in history.reason and "approved-model.yaml" in history.reason
+    )
+
+
+def test_sync_killed_between_operations_converges_on_rerun(repo, mlops, trained, tmp_path):
+    approve(mlops, "dev", 1)
+    mlops("registry", "sync", "--env", "dev")
+    approve(mlops, "dev", 2)
+    script = tmp_path / "die_after_first_change.py"
+    script.write_text(
+        "import os, signal, sys\n"
+        "from ml.registry.sqlite import SQLiteModelRegistry\n"
+        "original = SQLiteModelRegistry.set_status\n"
+        "def dying(self, *args, **kwargs):\n"
+        "    original(self, *args, **kwargs)\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "SQLiteModelRegistry.set_status = dying\n"
+        "from ml.cli import main\n"
+        "sys.argv = ['mlops', *sys.argv[1:]]\n"
+        "main()\n"
+    )
+    args = [
+        "registry",
+        "sync",
+        "--env",
+        "dev",
+        "--config-dir",
+        str(repo / "configs"),
+        "--work-dir",
+        str(repo / "work"),
+    ]
+    killed = subprocess.run(
+        [sys.executable, str(script), *args],
+        capture_output=True,
+        text=True,
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert statuses(repo) == {1: "Approved", 2: "Approved"}  # approved first, superseding never happened
+    resumed = mlops("registry", "sync", "--env", "dev")
+    assert resumed.exit_code == 0 and "supersede mammo-severity-model-package v1" in resumed.output
+    assert statuses(repo) == {1: "PendingManualApproval", 2: "Approved"}
+
+
+def test_drift_is_reported_then_enforced(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    mlops("registry", "sync", "--env", "dev")
+    SQLiteModelRegistry(repo / "work/registry.db").set_status(
+        GROUP, 2, "Approved", reason="console", changed_by="eve"
+    )
+    drift = mlops("registry", "sync", "--env", "dev")
+    assert drift.exit_code == 12
+    assert "DRIFT mammo-severity-model-package v2 is Approved in the registry" in drift.output
+    assert mlops("registry", "sync", "--env", "dev", "--enforce").exit_code == 0
+    assert statuses(repo) == {1: "Approved", 2: "PendingManualApproval"}
+
+
+def test_policy_requires_dev_first_and_separation_of_duties(repo, mlops, trained):
+    approve(mlops, "prod", 1)
+    commit(repo, "approve v1 in prod only")
+    result = mlops("policy", "check", "--env", "prod")
+    assert result.exit_code == 13
+    assert "not approved in dev first" in result.output
+    approve(mlops, "dev", 1)
+    commit(repo, "approve v1 in dev")
+    assert mlops("policy", "check", "--env", "prod").exit_code == 0
+    approve(mlops, "dev", 2, "tom")
+    selfish = mlops("policy", "check", "--env", "dev")
+    assert selfish.exit_code == 13 and "separation of duties" in selfish.output
+
+
+def test_policy_check_without_env_checks_every_approval_file(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    approve(mlops, "prod", 1)
+    result = mlops("policy", "check")
+    assert result.exit_code == 0, result.output
+    assert "policy ok: dev, prod" in result.output
+
+
+def test_downgrade_needs_flag_and_reason(repo, mlops, trained):
+    approve(mlops, "dev", 2)
+    mlops("registry", "sync", "--env", "dev")
+    refused = approve(mlops, "dev", 1, "rita", "--allow-downgrade")
+    assert refused.exit_code == 2 and "downgrade_reason" in refused.stderr
+    approve(mlops, "dev", 1)
+    assert "downgrade from v2 to v1" in mlops("policy", "check", "--env", "dev").output
+    approve(mlops, "dev", 1, "rita", "--allow-downgrade", "--downgrade-reason", "v2 miscalibrated")
+    assert mlops("policy", "check", "--env", "dev").exit_code == 0
+
+
+def test_reject_by_pull_request_then_sync(repo, mlops, trained):
+    result = mlops("reject", "--env", "dev", "--version", "2", "--by", "rita", "--reason", "calibration off")
+    assert result.exit_code == 0, result.output
+    mlops("registry", "sync", "--env", "dev")
+    assert statuses(repo)[2] == "Rejected"
+    again = approve(mlops, "dev", 2)
+    assert again.exit_code == 0  # the file may say so, but the sync refuses a rejected version
+    refused = mlops("registry", "sync", "--env", "dev")
+    assert refused.exit_code == 5 and "cannot become Approved" in refused.stderr
+
+
+def test_digest_mismatch_in_the_file_is_refused(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    path = repo / "configs/dev/approved-model.yaml"
+    text = path.read_text()
+    digest = yaml.safe_load(text)["approvals"][0]["artifact_digest"]
+    path.write_text(text.replace(digest, "ab" * 32))
+    result = mlops("registry", "sync", "--env", "dev")
+    assert result.exit_code == 4 and "the file pins " + "ab" * 32 in result.stderr
