@@ -90,15 +90,22 @@ def train(obj: Context, data_selector: tuple[str, ...], created_by: str) -> None
 @click.option(
     "--output-dir", type=click.Path(file_okay=False, path_type=Path), help="Default: the run's folder."
 )
+@click.option(
+    "--output-format",
+    type=click.Choice(["csv", "parquet"]),
+    help="Default: the input's format (CSV or Parquet).",
+)
 @shared_options
 @pass_context
-def infer(obj: Context, input_path: Path, output_dir: Path | None) -> None:
-    """Check a batch against the approved model's baseline and score it."""
+def infer(obj: Context, input_path: Path, output_dir: Path | None, output_format: str | None) -> None:
+    """Check a batch (CSV or Parquet) against the approved model's baseline and score it, in one pass."""
     from ml.errors import DataQualityViolationError
     from ml.orchestration.workflows import run_inference
 
     config, workspace, services = obj.services()
-    outcome = run_inference(config, services, workspace, input_path, output_dir, progress=progress)
+    outcome = run_inference(
+        config, services, workspace, input_path, output_dir, output_format=output_format, progress=progress
+    )
     record = outcome.run.record
     if record.status == "succeeded":
         click.echo(

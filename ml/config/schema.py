@@ -152,8 +152,10 @@ class MonitoringConfig(StrictModel):
     comparison_threshold: float = Field(default=0.1, gt=0, le=1)
     datatype_check_threshold: float = Field(default=1.0, ge=0, le=1)
     domain_content_threshold: float = Field(default=1.0, ge=0, le=1)
+    # Density is missing in ~8% of the sample's rows: 0.9 failed 12-16% of clean 200-row batches on sampling
+    # noise alone; at 0.8 a clean batch is ~6 standard deviations away.
     completeness_threshold: float = Field(
-        default=0.9,
+        default=0.8,
         ge=0,
         le=1,
         description="lowest share of non-missing values before a completeness violation",

@@ -1,17 +1,22 @@
-"""The inference pipeline, declared: resolve → load → check data quality → gate → score."""
+"""The inference pipeline, declared: resolve → load → check and score (one pass) → gate → publish.
+
+The batch is read once: each chunk is checked and scored as it streams by, the predictions go to a staged
+file, and only a batch that passes its data-quality check gets that file moved into place. On SageMaker the
+same spec maps to MonitorBatchTransformStep (check + transform) and a condition.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ml.config.schema import DatasetSpec
-from ml.data.io import iter_csv_chunks
+from ml.data.io import BatchTypeError, iter_batch_chunks, iter_csv_chunks
 from ml.inference.resolve import load_model_artifacts, resolve_approved_version
-from ml.inference.score import PredictionsSummary, write_predictions
+from ml.inference.score import PredictionWriter, publish_predictions, score_batch
 from ml.monitoring.baseline import DataBaseline
 from ml.monitoring.quality import DataQualityReport, check_data_quality
 from ml.notify import EventKind
@@ -23,19 +28,58 @@ from ml.train.train import ModelBundle
 
 @dataclass(frozen=True)
 class BatchSource:
-    """A batch file read in chunks; each consumer gets a fresh pass, so memory stays bounded."""
+    """A CSV or Parquet batch read in chunks, so memory stays bounded whatever its size."""
 
     path: Path
     spec: DatasetSpec
     chunk_rows: int
 
     def chunks(self) -> Iterator[pd.DataFrame]:
+        """Fast typed chunks (pyarrow)."""
+        return iter_batch_chunks(self.path, self.spec, self.chunk_rows)
+
+    def lenient_chunks(self) -> Iterator[pd.DataFrame]:
+        """Chunks with per-chunk type inference, for a CSV whose values do not all parse as numbers."""
         return iter_csv_chunks(self.path, self.spec, self.chunk_rows)
 
 
-def check_batch(batch: BatchSource, baseline: DataBaseline, spec: DatasetSpec) -> DataQualityReport:
-    """Stream the batch through the data-quality check against the model's baseline."""
-    return check_data_quality(batch.chunks(), baseline, spec)
+def check_and_score(
+    batch: BatchSource,
+    baseline: DataBaseline,
+    model: ModelBundle,
+    version: ModelVersion,
+    predictions_path: Path,
+) -> tuple[DataQualityReport, PredictionWriter]:
+    """Check every chunk against the baseline and stage its predictions, in one pass over the batch."""
+    try:
+        return _one_pass(batch.chunks(), batch.spec, baseline, model, version, predictions_path)
+    except BatchTypeError:
+        # Not every value is a number: read again leniently, so the check can name the rows.
+        return _one_pass(batch.lenient_chunks(), batch.spec, baseline, model, version, predictions_path)
+
+
+def _one_pass(
+    chunks: Iterable[pd.DataFrame],
+    spec: DatasetSpec,
+    baseline: DataBaseline,
+    model: ModelBundle,
+    version: ModelVersion,
+    predictions_path: Path,
+) -> tuple[DataQualityReport, PredictionWriter]:
+    writer = PredictionWriter(predictions_path)
+
+    def scored(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for chunk in chunks:
+            writer.write(score_batch(model, chunk, spec.id_column, version.version))
+            yield chunk
+
+    try:
+        report = check_data_quality(scored(chunks), baseline, spec)
+    except BaseException:
+        writer.discard()
+        raise
+    writer.close()
+    return report, writer
 
 
 def data_quality_decision(report: DataQualityReport) -> GateDecision:
@@ -44,20 +88,18 @@ def data_quality_decision(report: DataQualityReport) -> GateDecision:
     return GateDecision(report.passed, reasons or ("no violations",))
 
 
-def score_to_file(
-    model: ModelBundle, version: ModelVersion, batch: BatchSource, predictions_path: Path
-) -> PredictionsSummary:
-    """Score the (already checked) batch into the predictions file."""
-    return write_predictions(batch.chunks(), model, batch.spec.id_column, version.version, predictions_path)
-
-
 INFERENCE_PIPELINE = PipelineSpec(
     name="inference",
-    parameters=("registry", "artifacts", "model_group", "batch", "dataset_spec", "predictions_path"),
+    parameters=("registry", "artifacts", "model_group", "batch", "predictions_path"),
     steps=(
         Step("resolve_model", resolve_approved_version, ("registry", "model_group"), ("model_version",)),
         Step("load_model", load_model_artifacts, ("artifacts", "model_version"), ("model", "baseline")),
-        Step("check_data_quality", check_batch, ("batch", "baseline", "dataset_spec"), ("data_quality",)),
+        Step(
+            "check_and_score",
+            check_and_score,
+            ("batch", "baseline", "model", "model_version", "predictions_path"),
+            ("data_quality", "staged_predictions"),
+        ),
         Step(
             "data_quality_gate",
             data_quality_decision,
@@ -66,9 +108,7 @@ INFERENCE_PIPELINE = PipelineSpec(
             kind="condition",
             rejection_event=EventKind.INFERENCE_VIOLATIONS,
         ),
-        Step(
-            "score", score_to_file, ("model", "model_version", "batch", "predictions_path"), ("predictions",)
-        ),
+        Step("publish_predictions", publish_predictions, ("staged_predictions",), ("predictions",)),
     ),
     artifacts={"data_quality": "data_quality", "predictions": "json"},
     failure_event=EventKind.INFERENCE_FAILED,

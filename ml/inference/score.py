@@ -1,12 +1,11 @@
-"""Score a batch: a pure per-chunk step, and the thin loop that streams chunks into one predictions file."""
+"""Score a batch: a pure per-chunk step, and a writer that streams scored chunks into a CSV/Parquet file."""
 
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -20,8 +19,8 @@ def score_batch(model: ModelBundle, batch: pd.DataFrame, id_column: str, model_v
     return pd.DataFrame(
         {
             id_column: batch[id_column].to_numpy(),
-            "probability": probability.round(6),
-            "label": (probability >= model.threshold).astype(int),
+            "probability": probability.astype("float64").round(6),
+            "label": (probability >= model.threshold).astype("int64"),
             "model_version": model_version,
         }
     )
@@ -40,22 +39,53 @@ class PredictionsSummary:
         return {"path": self.path, "sha256": self.sha256, "rows": self.rows, "positives": self.positives}
 
 
-def write_predictions(
-    chunks: Iterable[pd.DataFrame], model: ModelBundle, id_column: str, model_version: int, path: Path
-) -> PredictionsSummary:
-    """Score chunk by chunk into a temp file and rename it into place only when every chunk succeeded."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    rows = positives = 0
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            for number, chunk in enumerate(chunks):
-                scored = score_batch(model, chunk, id_column, model_version)
-                scored.to_csv(handle, index=False, header=number == 0, lineterminator="\n")
-                rows += len(scored)
-                positives += int(scored["label"].sum())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return PredictionsSummary(str(path), file_sha256(path), rows, positives)
+def staging_path(final: Path) -> Path:
+    """Where predictions are written until the batch has passed its check: never mistaken for the result."""
+    return final.with_name(f".{final.name}.staged")
+
+
+class PredictionWriter:
+    """Appends scored chunks to a staged CSV or Parquet file (by the final file's suffix) through pyarrow."""
+
+    def __init__(self, final: Path) -> None:
+        self.final = final
+        self.path = staging_path(final)
+        self.rows = self.positives = 0
+        self._writer: Any = None
+
+    def write(self, scored: pd.DataFrame) -> None:
+        import pyarrow as pa
+
+        table = pa.Table.from_pandas(scored, preserve_index=False)
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = _open_writer(self.path, self.final.suffix, table.schema)
+        self._writer.write_table(table)
+        self.rows += len(scored)
+        self.positives += int(scored["label"].sum())
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+    def discard(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def _open_writer(path: Path, suffix: str, schema: Any) -> Any:
+    if suffix.lower() in (".parquet", ".pq"):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, schema)
+    from pyarrow import csv
+
+    return csv.CSVWriter(path, schema, write_options=csv.WriteOptions(quoting_style="needed"))
+
+
+def publish_predictions(staged: PredictionWriter) -> PredictionsSummary:
+    """Move the staged file into place (one rename), once the batch has passed its check."""
+    if staged.rows == 0:
+        raise ValueError("no predictions were staged")
+    os.replace(staged.path, staged.final)
+    return PredictionsSummary(str(staged.final), file_sha256(staged.final), staged.rows, staged.positives)

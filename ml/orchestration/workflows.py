@@ -102,20 +102,21 @@ def run_inference(
     input_path: Path,
     output_dir: Path | None = None,
     *,
+    output_format: str | None = None,
     progress: Progress = lambda message: None,
 ) -> InferenceOutcome:
     """Score a batch with the approved model after checking it; on violations, notify and retrain."""
     from ml.inference.pipeline import INFERENCE_PIPELINE, BatchSource
+    from ml.inference.score import staging_path
 
     run_id = new_run_id(INFERENCE_PIPELINE.name)
     report_dir = output_dir or workspace.runs_dir / run_id
-    predictions_path = report_dir / "predictions.csv"
+    predictions_path = report_dir / f"predictions.{output_format or _format_of(input_path)}"
     parameters = {
         "registry": services.registry,
         "artifacts": services.artifacts,
         "model_group": config.model_group,
         "batch": BatchSource(input_path, config.dataset, config.monitoring.chunk_rows),
-        "dataset_spec": config.dataset,
         "predictions_path": predictions_path,
     }
     digests = {str(input_path): file_sha256(input_path)} if input_path.is_file() else {}
@@ -127,10 +128,16 @@ def run_inference(
         return InferenceOutcome(result, predictions_path, report_dir)
     # An old predictions file beside a failed run's report could be taken for this run's output.
     predictions_path.unlink(missing_ok=True)
+    staging_path(predictions_path).unlink(missing_ok=True)
     retraining = None
     if result.status == "rejected" and config.reactions.retrain_on_violation:
         retraining = _retrain(config, services, workspace, result, progress)
     return InferenceOutcome(result, predictions_path, report_dir, retraining)
+
+
+def _format_of(path: Path) -> str:
+    """Predictions are written in the batch's own format unless asked otherwise."""
+    return "parquet" if path.suffix.lower() in (".parquet", ".pq") else "csv"
 
 
 def run_model_quality(

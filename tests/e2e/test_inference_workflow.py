@@ -76,3 +76,44 @@ def test_scoring_in_chunks_gives_the_same_predictions(config, approved_workspace
         outcome = run_inference(chunked, services, approved_workspace, batch, tmp_path / str(chunk_rows))
         outputs.append(outcome.predictions_path.read_bytes())
     assert outputs[0] == outputs[1]
+
+
+def test_parquet_batch_gives_parquet_predictions_equal_to_csv(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    csv_batch = approved_workspace.data_dir / "batch.csv"
+    parquet_batch = tmp_path / "batch.parquet"
+    pd.read_csv(csv_batch, dtype={"record_id": str}).to_parquet(parquet_batch)
+    from_csv = run_inference(config, services, approved_workspace, csv_batch, tmp_path / "csv")
+    from_parquet = run_inference(config, services, approved_workspace, parquet_batch, tmp_path / "parquet")
+    assert from_parquet.run.status == "succeeded", from_parquet.run.record.reasons
+    assert from_parquet.predictions_path.suffix == ".parquet"
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(from_parquet.predictions_path),
+        pd.read_csv(from_csv.predictions_path, dtype={"record_id": str}),
+        check_dtype=False,
+    )
+
+
+def test_non_numeric_values_are_a_data_type_violation_not_a_crash(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    batch = pd.read_csv(approved_workspace.data_dir / "batch.csv", dtype=str, keep_default_na=False)
+    batch.loc[3, "Age"] = "sixty"
+    path = tmp_path / "typo.csv"
+    batch.to_csv(path, index=False)
+    outcome = run_inference(config, services, approved_workspace, path, tmp_path / "out")
+    assert outcome.run.status == "rejected"
+    violations = json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
+    [age] = [v for v in violations if v["constraint_check_type"] == "data_type_check"]
+    assert age["feature_name"] == "Age" and "row 3" in age["description"] and "sixty" in age["description"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if "predictions" in p.name) == []
+
+
+def test_the_batch_is_read_once(config, approved_workspace, tmp_path, monkeypatch):
+    from ml.inference import pipeline
+
+    reads = []
+    original = pipeline.BatchSource.chunks
+    monkeypatch.setattr(pipeline.BatchSource, "chunks", lambda self: reads.append(1) or original(self))
+    services = build_services(config, approved_workspace)
+    outcome = run_inference(config, services, approved_workspace, approved_workspace.data_dir / "batch.csv")
+    assert outcome.run.status == "succeeded" and reads == [1]

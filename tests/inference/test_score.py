@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from ml.inference.score import score_batch, write_predictions
+from ml.inference.score import PredictionWriter, publish_predictions, score_batch
 from ml.train.preprocess import fit_preprocessor, split_for_training
 from ml.train.train import train_model
 
@@ -32,15 +32,34 @@ def test_score_batch_labels_by_the_model_threshold(model):
     assert set(scored["model_version"]) == {3}
 
 
-def test_a_failing_chunk_leaves_no_predictions_file(model, tmp_path):
+def test_discarded_predictions_leave_no_file(model, tmp_path):
     good = pd.DataFrame(
         {"record_id": ["a"], "Age": [30.0], "Shape": [1.0], "Margin": [1.0], "Density": [3.0]}
     )
-
-    def chunks():
-        yield good
-        raise OSError("disk went away")
-
-    with pytest.raises(OSError):
-        write_predictions(chunks(), model, "record_id", 1, tmp_path / "predictions.csv")
+    writer = PredictionWriter(tmp_path / "predictions.csv")
+    writer.write(score_batch(model, good, "record_id", 1))
+    assert writer.path.exists() and writer.path.name.startswith(".")
+    writer.discard()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_published_predictions_round_trip(model, tmp_path, suffix):
+    batch = pd.DataFrame(
+        {
+            "record_id": ["a", "b", "c"],
+            "Age": [30.0, 80.0, None],
+            "Shape": [1.0, 4.0, 2.0],
+            "Margin": [1.0, 5.0, 3.0],
+            "Density": [3.0, 3.0, None],
+        }
+    )
+    writer = PredictionWriter(tmp_path / f"predictions{suffix}")
+    for start in (0, 2):  # two chunks, one file
+        writer.write(score_batch(model, batch.iloc[start : start + 2], "record_id", 7))
+    writer.close()
+    summary = publish_predictions(writer)
+    read = pd.read_parquet(summary.path) if suffix == ".parquet" else pd.read_csv(summary.path)
+    assert read["record_id"].tolist() == ["a", "b", "c"]
+    assert summary.rows == 3 and not writer.path.exists()
+    assert read["model_version"].tolist() == [7, 7, 7]

@@ -38,6 +38,13 @@ def test_every_inference_step_is_part_of_the_graph():
     from ml.inference.pipeline import INFERENCE_PIPELINE
 
     graph = INFERENCE_PIPELINE.step_graph()
-    assert list(graph) == ["resolve_model", "load_model", "check_data_quality", "data_quality_gate", "score"]
-    assert graph["score"] == ["data_quality_gate", "load_model", "resolve_model"]
-    assert graph["data_quality_gate"] == ["check_data_quality"]
+    assert list(graph) == [
+        "resolve_model",
+        "load_model",
+        "check_and_score",
+        "data_quality_gate",
+        "publish_predictions",
+    ]
+    assert graph["check_and_score"] == ["load_model", "resolve_model"]
+    assert graph["data_quality_gate"] == ["check_and_score"]
+    assert graph["publish_predictions"] == ["check_and_score", "data_quality_gate"]
