@@ -33,99 +33,110 @@ def fresh_demo_dir(path: Path) -> Path:
 
 def run_demo(config: EnvironmentConfig, demo_dir: Path, progress: Callable[[str], None]) -> str:
     """Run scenarios 1-5; raise MlopsError if any of them does not behave as the architecture says."""
-    from ml.config.loader import default_config_dir, repository_root
-    from ml.data.workflow import prepare_sample_data
-    from ml.orchestration.services import Workspace, build_services
-    from ml.orchestration.workflows import run_inference, run_train
-
     if config.backend != "local":
         raise ConfigError(f"environment {config.name}: the demo runs on the local backend; use --env local")
     started = time.perf_counter()
-    work = Workspace(fresh_demo_dir(demo_dir))
-    services = build_services(config, work)
-    rows: list[tuple[str, ...]] = []
+    demo = _Demo(config, fresh_demo_dir(demo_dir), progress)
+    demo.prepare()
+    v1 = demo.train_v1()
+    demo.approve(v1, "2 approve v1", "demo: held-out metrics reviewed")
+    demo.score_clean(v1, "3 score clean batch")
+    v2 = demo.score_outliers_and_retrain()
+    demo.approve(v2, "5 approve v2", "demo: retrained model reviewed")
+    demo.score_clean(v2, "5 score with v2")
+    return demo.summary(time.perf_counter() - started)
 
-    def approve(version: ModelVersion, reason: str) -> None:
+
+class _Demo:
+    """The demo's state (one work directory, its services) and one method per scenario."""
+
+    def __init__(self, config: EnvironmentConfig, root: Path, progress: Callable[[str], None]) -> None:
+        from ml.orchestration.services import Workspace, build_services
+
+        self.config, self.progress = config, progress
+        self.work = Workspace(root)
+        self.services = build_services(config, self.work)
+        self.rows: list[tuple[str, ...]] = []
+
+    def prepare(self) -> None:
+        from ml.config.loader import default_config_dir, repository_root
+        from ml.data.workflow import prepare_sample_data
+
+        self.progress("== prepare: split the sample data set")
+        source = repository_root(default_config_dir()) / self.config.dataset.source
+        counts = prepare_sample_data(self.config, source, self.work.data_dir).row_counts
+        split = f"{counts['train-part1.csv']}/{counts['train-part2.csv']}/{counts['batch.csv']} rows"
+        self.rows.append(("prepare part1/part2/batch", split, "", "data/"))
+
+    def train_v1(self) -> ModelVersion:
+        from ml.orchestration.workflows import run_train
+
+        self.progress("== scenario 1: train v1 on part1")
+        part1 = [self.work.data_dir / "train-part1.csv"]
+        run = run_train(
+            self.config, self.services, self.work, part1, created_by=TRAINER, progress=self.progress
+        )
+        v1 = _registered(run, "1")
+        self.rows.append(("1 train on part1", f"v{v1.version} {v1.status}", _auc(v1), _registry_entry(v1)))
+        return v1
+
+    def approve(self, version: ModelVersion, step: str, reason: str) -> None:
+        self.progress(f"== scenario {step}")
         # The same rule `mlops approve` and the registry sync use: the previous approval is superseded.
+        registry = self.services.registry
         approve_version(
-            services.registry, config.model_group, version.version, changed_by=REVIEWER, reason=reason
+            registry, self.config.model_group, version.version, changed_by=REVIEWER, reason=reason
+        )
+        self.rows.append((step, f"v{version.version} Approved by {REVIEWER}", "", _registry_entry(version)))
+
+    def score_clean(self, expected: ModelVersion, step: str):
+        self.progress(f"== scenario {step}: score the clean batch")
+        outcome = self._infer("batch.csv")
+        used = getattr(outcome.run.values.get("model_version"), "version", None)
+        _expect(
+            outcome.run.status == "succeeded", step[0], f"the clean batch should pass: {_why(outcome.run)}"
+        )
+        _expect(used == expected.version, step[0], f"inference should use v{expected.version}, used v{used}")
+        where = self._relative(outcome.predictions_path)
+        self.rows.append((step, "check passed, scored", f"v{expected.version}", where))
+
+    def score_outliers_and_retrain(self) -> ModelVersion:
+        self.progress("== scenario 4: score the outlier batch (must fail and retrain)")
+        bad = self._infer("batch-outliers.csv")
+        _expect(
+            bad.run.status == "rejected",
+            "4",
+            f"the outlier batch should violate the baseline: {_why(bad.run)}",
+        )
+        _expect(not bad.predictions_path.exists(), "4", "a predictions file was written for a failing batch")
+        _expect(bad.report_html.is_file(), "4", "the failing batch's HTML report was not written")
+        kinds = {event["kind"] for event in self.services.notifier.read_events()}
+        missing = {"inference_violations", "retraining_started"} - kinds
+        _expect(not missing, "4", f"notifications missing: {sorted(missing)}")
+        v2 = _registered(bad.retraining, "4")
+        violations = f"{len(bad.run.record.reasons)} violations"
+        self.rows.append(("4 score outlier batch", violations, "", self._relative(bad.report_html)))
+        self.rows.append(
+            ("  retrain part1+part2", f"v{v2.version} {v2.status}", _auc(v2), _registry_entry(v2))
+        )
+        return v2
+
+    def summary(self, seconds: float) -> str:
+        events = len(self.services.notifier.read_events())
+        self.rows.append(
+            ("notifications", f"{events} events", "", self._relative(self.services.notifier.path))
+        )
+        return _summary(self.rows, self.work.root, seconds)
+
+    def _infer(self, name: str):
+        from ml.orchestration.workflows import run_inference
+
+        return run_inference(
+            self.config, self.services, self.work, self.work.data_dir / name, progress=self.progress
         )
 
-    def infer(name: str):
-        return run_inference(config, services, work, work.data_dir / name, progress=progress)
-
-    progress("== prepare: split the sample data set")
-    source = repository_root(default_config_dir()) / config.dataset.source
-    prepared = prepare_sample_data(config, source, work.data_dir)
-    counts = prepared.row_counts
-    split = f"{counts['train-part1.csv']}/{counts['train-part2.csv']}/{counts['batch.csv']} rows"
-    rows.append(("prepare part1/part2/batch", split, "", "data/"))
-
-    progress("== scenario 1: train v1 on part1")
-    part1 = [work.data_dir / "train-part1.csv"]
-    v1 = _registered(run_train(config, services, work, part1, created_by=TRAINER, progress=progress), "1")
-    rows.append(("1 train on part1", f"v{v1.version} {v1.status}", _auc(v1), _registry_entry(v1)))
-
-    progress("== scenario 2: approve v1")
-    approve(v1, "demo: held-out metrics reviewed")
-    rows.append(("2 approve v1", f"v{v1.version} Approved by {REVIEWER}", "", _registry_entry(v1)))
-
-    progress("== scenario 3: score the clean batch")
-    clean = infer("batch.csv")
-    _expect(clean.run.status == "succeeded", "3", f"the clean batch should pass: {_why(clean.run)}")
-    rows.append(
-        (
-            "3 score clean batch",
-            "check passed, scored",
-            f"v{v1.version}",
-            _relative(clean.predictions_path, work),
-        )
-    )
-
-    progress("== scenario 4: score the outlier batch (must fail and retrain)")
-    bad = infer("batch-outliers.csv")
-    _expect(
-        bad.run.status == "rejected", "4", f"the outlier batch should violate the baseline: {_why(bad.run)}"
-    )
-    _expect(not bad.predictions_path.exists(), "4", "a predictions file was written for a failing batch")
-    v2 = _registered(bad.retraining, "4")
-    kinds = {event["kind"] for event in services.notifier.read_events()}
-    _expect(
-        {"inference_violations", "retraining_started"} <= kinds,
-        "4",
-        f"notifications missing: {sorted(kinds)}",
-    )
-    _expect(bad.report_html.is_file(), "4", "the failing batch's HTML report was not written")
-    rows.append(
-        (
-            "4 score outlier batch",
-            f"{len(bad.run.record.reasons)} violations",
-            "",
-            _relative(bad.report_html, work),
-        )
-    )
-    rows.append(("  retrain part1+part2", f"v{v2.version} {v2.status}", _auc(v2), _registry_entry(v2)))
-
-    progress("== scenario 5: approve v2 and score again")
-    approve(v2, "demo: retrained model reviewed")
-    again = infer("batch.csv")
-    used = again.run.values.get("model_version")
-    _expect(
-        getattr(used, "version", None) == v2.version,
-        "5",
-        f"the next inference should use v2: {_why(again.run)}",
-    )
-    rows.append(
-        (
-            "5 approve v2, score",
-            "check passed, scored",
-            f"v{v2.version}",
-            _relative(again.predictions_path, work),
-        )
-    )
-    events = len(services.notifier.read_events())
-    rows.append(("notifications", f"{events} events", "", _relative(services.notifier.path, work)))
-    return _summary(rows, work.root, time.perf_counter() - started)
+    def _relative(self, path: Path) -> str:
+        return str(path.relative_to(self.work.root))
 
 
 def _registered(result: RunResult | None, scenario: str) -> ModelVersion:
@@ -157,10 +168,6 @@ def _auc(version: ModelVersion) -> str:
 
 def _registry_entry(version: ModelVersion) -> str:
     return f"registry.db (model {version.artifact_digest[:12]})"
-
-
-def _relative(path: Path, work) -> str:
-    return str(path.relative_to(work.root))
 
 
 def _summary(rows: list[tuple[str, ...]], root: Path, seconds: float) -> str:

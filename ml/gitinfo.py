@@ -5,6 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+from ml.errors import ConfigError
+
+# The branch pull requests target; `mlops policy check` reads prior approvals from what is merged there.
+DEFAULT_BASE = "origin/main"
+
 
 def _git(repo: Path, *args: str) -> str | None:
     try:
@@ -21,13 +26,48 @@ def code_version(repo: Path) -> dict[str, str | bool]:
     return {"git_commit": commit or "unknown", "git_dirty": dirty}
 
 
-def file_history(repo: Path, path: Path) -> list[str]:
-    """The file's text in the work tree, then at every commit that changed it (newest first)."""
-    texts = [path.read_text(encoding="utf-8")] if path.is_file() else []
+def base_commit(repo: Path, ref: str | None = None) -> str:
+    """The commit whose history counts as merged: `ref`, else merge-base(HEAD, origin/main), else HEAD.
+
+    Raises:
+        ConfigError: `ref` is not a commit of `repo`, or origin/main shares no history with HEAD.
+    """
+    ref = ref or _default_base(repo)
+    commit = _commit(repo, ref)
+    if commit is None:
+        raise ConfigError(
+            f"--base {ref!r}: not a commit in {repo}; fetch it (git fetch origin) or name another ref"
+        )
+    return commit
+
+
+def _default_base(repo: Path) -> str:
+    if _commit(repo, DEFAULT_BASE) is None:
+        return "HEAD"
+    merge_base = _git(repo, "merge-base", "HEAD", DEFAULT_BASE)
+    if merge_base is None:
+        # Falling back to HEAD here would count the pull request's own commits as already merged.
+        raise ConfigError(
+            f"{repo}: HEAD and {DEFAULT_BASE} share no history (a shallow clone?); fetch the full "
+            "history (actions/checkout fetch-depth: 0) or pass --base"
+        )
+    return merge_base.strip()
+
+
+def _commit(repo: Path, ref: str) -> str | None:
+    # A ref starting with "-" would be read as an option.
+    found = (
+        None if ref.startswith("-") else _git(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    )
+    return found.strip() if found else None
+
+
+def file_history(repo: Path, path: Path, ref: str) -> list[str]:
+    """The file's text at every commit reachable from `ref` that changed it, newest first.
+
+    Never the work tree, so uncommitted edits and commits not yet merged into `ref` count for nothing.
+    """
     relative = path.resolve().relative_to(repo.resolve()).as_posix()
-    commits = (_git(repo, "log", "--format=%H", "--", relative) or "").split()
-    for commit in commits:
-        text = _git(repo, "show", f"{commit}:{relative}")
-        if text is not None:
-            texts.append(text)
-    return texts
+    commits = (_git(repo, "log", "--format=%H", ref, "--", relative) or "").split()
+    texts = [_git(repo, "show", f"{commit}:{relative}") for commit in commits]
+    return [text for text in texts if text is not None]  # None: the commit deleted the file

@@ -4,13 +4,34 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 from ml.artifacts import ArtifactRef, ArtifactStore
+from ml.errors import ArtifactIntegrityError
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def is_sha256(value: object) -> bool:
+    """Whether `value` is a SHA-256 digest as this project writes them: 64 lowercase hex characters."""
+    # fullmatch, not `^...$`: `$` also matches before a trailing newline.
+    return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
 
 
 def content_key(digest: str) -> str:
-    """The store key of content with this SHA-256 (fanned out so no folder grows huge)."""
+    """The store key of content with this SHA-256 (fanned out so no folder grows huge).
+
+    Raises:
+        ArtifactIntegrityError: `digest` is not 64 lowercase hex characters.
+    """
+    # Digests come back from registry rows and run records; refusing anything else keeps a tampered
+    # value (`../../etc`, an absolute path) from ever becoming a path or an object key.
+    if not is_sha256(digest):
+        raise ArtifactIntegrityError(
+            f"artifact digest {digest!r} is not a SHA-256 (64 lowercase hex characters); "
+            "the record that holds it was altered or written by another tool"
+        )
     return f"sha256/{digest[:2]}/{digest}"
 
 

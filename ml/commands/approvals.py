@@ -6,20 +6,33 @@ from pathlib import Path
 
 import click
 
-from ml.commands.base import FORMAT, Context, pass_context, shared_options
+from ml.commands.base import FORMAT, Context, pass_context, progress, shared_options
+
+
+def _not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    # An empty approver or reason would leave an audit trail entry that explains nothing.
+    if not value.strip():
+        raise click.BadParameter("must not be blank")
+    return value.strip()
 
 
 def status_change_options(command):
     """--version, --by and --reason, shared by approve and reject."""
-    command = click.option("--reason", required=True, help="Why; recorded in the version's history.")(command)
-    command = click.option("--by", required=True, help="Who decides (recorded).")(command)
+    command = click.option(
+        "--reason", required=True, callback=_not_blank, help="Why; recorded in the version's history."
+    )(command)
+    command = click.option("--by", required=True, callback=_not_blank, help="Who decides (recorded).")(
+        command
+    )
     return click.option("--version", type=int, required=True)(command)
 
 
 @click.command()
 @status_change_options
 @click.option("--evidence", default="", help="Pull request, run or report the decision rests on.")
-@click.option("--allow-downgrade", is_flag=True, help="Approve an older version than the approved one.")
+@click.option(
+    "--allow-downgrade", is_flag=True, help="Approve an older version than the newest ever approved."
+)
 @click.option("--downgrade-reason", default="", help="Why rolling back is right (with --allow-downgrade).")
 @click.option(
     "--pr-body", type=click.Path(dir_okay=False, path_type=Path), help="Where to write the PR text."
@@ -29,23 +42,17 @@ def status_change_options(command):
 def approve(obj: Context, pr_body: Path | None, **decision) -> None:
     """Approve a version: in the registry (approvals.mode direct) or in the approval file (pull_request)."""
     config, registry = obj.registry()
+    decision["approved_by"] = decision.pop("by")
     if config.approvals.mode == "direct":
-        from ml.registry.approvals import approve_version
+        from ml.registry.gitops import approve_directly
 
-        changed = approve_version(
-            registry,
-            config.model_group,
-            decision["version"],
-            changed_by=decision["by"],
-            reason=decision["reason"],
-        )
-        for version in changed or [registry.get(config.model_group, decision["version"])]:
+        for version in approve_directly(config, registry, decision):
             click.echo(f"{version.model_group} version {version.version}: {version.status}")
         return
-    from ml.registry.gitops import request_approval, statistics_reader
+    from ml.orchestration.services import build_statistics_reader
+    from ml.registry.gitops import request_approval
 
-    reader = statistics_reader(obj.services()[2].artifacts) if config.backend == "local" else (lambda v: None)
-    decision["approved_by"] = decision.pop("by")
+    reader = build_statistics_reader(config, obj.workspace(config))
     request = request_approval(config, obj.config_dir_or_default(), registry, decision, reader)
     target = pr_body or obj.workspace(config).root / "approvals" / f"{config.name}-v{decision['version']}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,8 +92,8 @@ def registry_list(obj: Context, output_format: str) -> None:
     """List every version of the environment's model group."""
     from ml.render import render_versions
 
-    config, _, services = obj.services()
-    click.echo(render_versions(services.registry.list_versions(config.model_group), output_format))
+    config, registry = obj.registry()
+    click.echo(render_versions(registry.list_versions(config.model_group), output_format))
 
 
 @registry.command("sync")
@@ -113,8 +120,8 @@ def registry_show(obj: Context, version: int, output_format: str) -> None:
     """Show one version with its metrics, lineage and history."""
     from ml.render import render_version
 
-    config, _, services = obj.services()
-    click.echo(render_version(services.registry.get(config.model_group, version), output_format))
+    config, registry = obj.registry()
+    click.echo(render_version(registry.get(config.model_group, version), output_format))
 
 
 @click.group()
@@ -122,10 +129,17 @@ def policy() -> None:
     """Model-governance checks (run on every pull request)."""
 
 
+BASE_HELP = (
+    "Branch the pull request targets, e.g. origin/main: a prior approval counts only if committed there. "
+    "Default: the merge-base of HEAD with origin/main if that ref exists, else HEAD; never the work tree."
+)
+
+
 @policy.command("check")
+@click.option("--base", "base", metavar="REF", help=BASE_HELP)
 @shared_options
 @pass_context
-def policy_check(obj: Context) -> None:
+def policy_check(obj: Context, base: str | None) -> None:
     """Check the approval files against the governance rules; one line per violation."""
     from ml.errors import PolicyViolationError
     from ml.registry.approvals import environments_with_approvals
@@ -136,7 +150,8 @@ def policy_check(obj: Context) -> None:
     for env in envs:
         scoped = Context(env, obj.config_dir, obj.work_dir)
         config, registry = scoped.registry()
-        problems += check_environment_policy(config, scoped.config_dir_or_default(), registry)
+        config_dir = scoped.config_dir_or_default()
+        problems += check_environment_policy(config, config_dir, registry, base=base, note=progress)
     click.echo("\n".join(problems) or f"policy ok: {', '.join(envs) or 'no approval files'}")
     if problems:
         raise PolicyViolationError(f"{len(problems)} governance violation(s)")

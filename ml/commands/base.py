@@ -60,6 +60,9 @@ class MlopsGroup(click.Group):
         except MlopsError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except OSError as exc:  # a path that cannot be written or read: say which, without a traceback
+            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(1)
 
 
 def progress(message: str) -> None:
@@ -117,3 +120,15 @@ def raise_failure(result) -> NoReturn:
     raise PipelineFailedError(
         f"run {result.record.run_id} failed: {result.record.error} (record: {result.run_dir / 'run.json'})"
     )
+
+
+def raise_violations(outcome, error: type[MlopsError], what: str) -> NoReturn:
+    """List a rejected run's violations on stderr; raise `error` naming the report and what retraining did."""
+    record = outcome.run.record
+    click.echo("\n".join(f"  - {reason}" for reason in record.reasons), err=True)
+    retrained = outcome.retraining
+    if retrained is not None:
+        note = f"; retraining run {retrained.record.run_id}: {retrained.status}"
+    else:
+        note = f"; {outcome.retraining_note}" if outcome.retraining_note else ""
+    raise error(f"{what} ({len(record.reasons)} violation(s)); report: {outcome.report_html}{note}")

@@ -6,7 +6,16 @@ from pathlib import Path
 
 import click
 
-from ml.commands.base import DIRECTORY, FORMAT, Context, pass_context, progress, raise_failure, shared_options
+from ml.commands.base import (
+    DIRECTORY,
+    FORMAT,
+    Context,
+    pass_context,
+    progress,
+    raise_failure,
+    raise_violations,
+    shared_options,
+)
 
 
 @click.group()
@@ -49,20 +58,19 @@ def monitor_quality(obj: Context, predictions_path: Path, labels_path: Path, out
     click.echo("\n".join(summarize_model_quality(values["model_quality"], values["quality_constraints"])))
     click.echo(f"report: {outcome.report_html}")
     if record.status == "rejected":
-        click.echo("\n".join(f"  - {reason}" for reason in record.reasons), err=True)
-        retrained = outcome.retraining
-        note = f"; retraining run {retrained.record.run_id}: {retrained.status}" if retrained else ""
-        raise ModelQualityViolationError(
-            f"predictions {predictions_path} violate the model-quality constraints "
-            f"({len(record.reasons)} violation(s)); report: {outcome.report_html}{note}"
-        )
+        what = f"predictions {predictions_path} violate the model-quality constraints"
+        raise_violations(outcome, ModelQualityViolationError, what)
 
 
 @monitor.command("history")
 @click.option("--kind", type=click.Choice(["data_quality", "model_quality"]), help="Default: both.")
 @click.option("--feature", help="Every number recorded about one feature (drift, mean, tests, ...).")
 @click.option("--metric", help="One metric's value, standard deviation and threshold.")
-@click.option("--since", help="Only checks at or after this UTC time (ISO 8601, e.g. 2026-01-31).")
+@click.option(
+    "--since",
+    callback=lambda ctx, param, value: _iso_time(value),
+    help="Only checks at or after this UTC time (ISO 8601, e.g. 2026-01-31).",
+)
 @FORMAT
 @shared_options
 @pass_context
@@ -87,3 +95,16 @@ def monitor_history(
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     click.echo(trends_json(trends) if output_format == "json" else "\n\n".join(map(render_trend, trends)))
+
+
+def _iso_time(value: str | None) -> str | None:
+    """Refuse a --since that is not a date or time, instead of silently matching nothing."""
+    from datetime import datetime
+
+    if value is None:
+        return None
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or time, e.g. 2026-01-31") from None
+    return value

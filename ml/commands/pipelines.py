@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ml.commands.base import Context, pass_context, progress, raise_failure, shared_options
+from ml.commands.base import Context, pass_context, progress, raise_failure, raise_violations, shared_options
 
 
 @click.command()
@@ -116,11 +116,6 @@ def infer(obj: Context, input_path: Path, output_dir: Path | None, output_format
         return
     if record.status == "failed":
         raise_failure(outcome.run)
-    click.echo("\n".join(f"  - {reason}" for reason in record.reasons), err=True)
-    retrained = outcome.retraining
-    note = f"; retraining run {retrained.record.run_id}: {retrained.status}" if retrained else ""
-    raise DataQualityViolationError(
-        f"batch {input_path} violates the baseline ({len(record.reasons)} violation(s)); "
-        f"no predictions written; report: {outcome.report_html} "
-        f"(violations: {outcome.report_dir / 'constraint_violations.json'}){note}"
-    )
+    violations = outcome.report_dir / "constraint_violations.json"
+    what = f"batch {input_path} violates the baseline; no predictions written; violations: {violations}"
+    raise_violations(outcome, DataQualityViolationError, what)

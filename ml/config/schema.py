@@ -17,7 +17,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
 
 from ml.config.base import StrictModel
 from ml.config.dataset import ColumnSpec, DatasetSpec
@@ -100,6 +107,16 @@ class TrainingConfig(StrictModel):
     threshold: Fraction = Field(default=0.5, description="probability above which a lesion is malignant")
     bootstrap_rounds: int = Field(default=1000, ge=100)
     xgboost: XGBoostParams = XGBoostParams()
+
+    @model_validator(mode="after")
+    def _check_fractions(self) -> TrainingConfig:
+        held_out = self.test_fraction + self.validation_fraction
+        if held_out >= 0.9:
+            raise ValueError(
+                f"test_fraction + validation_fraction is {held_out:g}; keep it below 0.9 so the train split "
+                "has rows of its own (the splits must not overlap)"
+            )
+        return self
 
 
 class QualityGate(StrictModel):
@@ -204,6 +221,16 @@ class ReactionsConfig(StrictModel):
 
     retrain_on_violation: bool = True
     retrain_data: list[str] = Field(default_factory=lambda: ["part1", "part2"], min_length=1)
+
+    @field_validator("retrain_data")
+    @classmethod
+    def _check_retrain_data(cls, names: list[str]) -> list[str]:
+        unknown = [n for n in names if n not in ("part1", "part2") and not n.endswith(".csv")]
+        if unknown:
+            raise ValueError(f"{unknown}: use part1, part2 or paths of CSV files")
+        if len(set(names)) != len(names):
+            raise ValueError(f"{names}: a file listed twice would train on its rows twice")
+        return names
 
 
 class LocalBackendConfig(StrictModel):

@@ -59,8 +59,8 @@ def apply_data_contract(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> 
                 row = int(mask.nonzero()[0][0])
                 raise DataError(
                     f"{source}: record {frame.iloc[row, 0]}: column {column.name!r} is {reason} "
-                    f"({values.iloc[row]!r}); the contract says on_{reason}: fail. Fix the data or change "
-                    f"dataset.columns[{column.name}].on_{reason} in the environment file"
+                    f"({_plain(values.iloc[row])!r}); the contract says on_{reason}: fail. Fix the data or "
+                    f"change dataset.columns[{column.name}].on_{reason} in the environment file"
                 )
             counts.append(PolicyCount(column.name, reason, int(mask.sum()), action))
             if action == "drop":
@@ -90,6 +90,8 @@ class PreparedSplits:
 
 def stratified_partition(labels: np.ndarray, fractions: list[float], seed: int) -> list[np.ndarray]:
     """Split row positions into len(fractions) groups, each with the label mix of the whole, reproducibly."""
+    if any(f <= 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(f"fractions {fractions} must be positive and add up to 1, else groups overlap")
     rng = np.random.default_rng(seed)
     groups: list[list[np.ndarray]] = [[] for _ in fractions]
     for value in np.unique(labels):
@@ -138,3 +140,8 @@ def inject_outliers(batch: pd.DataFrame, spec: DatasetSpec, params: OutlierParam
         for row in rng.choice(len(out), size=count, replace=False):
             out.loc[row, categorical[rng.integers(len(categorical))]] = params.unknown_code
     return out
+
+
+def _plain(value):
+    """A numpy scalar as the Python number people wrote (7.0, not np.float64(7.0))."""
+    return value.item() if hasattr(value, "item") else value

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -14,6 +17,7 @@ from ml.data.io import read_raw_source, write_csv_atomically
 from ml.data.prepare import ContractResult, apply_data_contract, split_dataset
 from ml.errors import DataError
 
+REPORT = "prepare-report.json"
 TRAIN_PARTS = {"part1": "train-part1.csv", "part2": "train-part2.csv"}
 
 
@@ -38,9 +42,6 @@ def prepare_sample_data(config: EnvironmentConfig, source: Path, output_dir: Pat
         )
     contract = apply_data_contract(read_raw_source(source, spec), spec, str(source))
     splits = split_dataset(contract.data, spec, config.split)
-    # Compute everything first and write afterwards, so a failure leaves the previous files untouched.
-    for name, frame in splits.files().items():
-        write_csv_atomically(_integers_as_integers(frame), output_dir / name)
     counts = {name: len(frame) for name, frame in splits.files().items()}
     report = {
         "source": str(source),
@@ -51,8 +52,27 @@ def prepare_sample_data(config: EnvironmentConfig, source: Path, output_dir: Pat
         "row_counts": counts,
         "split": config.split.model_dump(),
     }
-    write_bytes_atomically(output_dir / "prepare-report.json", json.dumps(report, indent=2).encode() + b"\n")
+    files = {name: _integers_as_integers(frame) for name, frame in splits.files().items()}
+    _write_all_or_nothing(files, json.dumps(report, indent=2).encode() + b"\n", output_dir)
     return PrepareSummary(output_dir, counts, contract, digest)
+
+
+def _write_all_or_nothing(files: dict[str, pd.DataFrame], report: bytes, output_dir: Path) -> None:
+    """Write every file into a staging folder first, then rename them into place, the report last.
+
+    A failure while writing (the slow, fallible part) leaves the previous files untouched; the renames
+    that follow are metadata operations in one folder, and the report written last marks a complete set.
+    """
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=output_dir, prefix=".prepare-"))
+    try:
+        for name, frame in files.items():
+            write_csv_atomically(frame, staging / name)
+        write_bytes_atomically(staging / REPORT, report)
+        for name in [*files, REPORT]:
+            os.replace(staging / name, output_dir / name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def resolve_training_files(selector: tuple[str, ...], data_dir: Path) -> list[Path]:

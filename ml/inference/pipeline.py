@@ -68,9 +68,13 @@ def _one_pass(
 ) -> tuple[DataQualityReport, PredictionWriter]:
     writer = PredictionWriter(predictions_path)
 
+    needed = [spec.id_column, *spec.feature_names]
+
     def scored(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for chunk in chunks:
-            writer.write(score_batch(model, chunk, spec.id_column, version.version))
+            # Without its columns a chunk cannot be scored; the check reports them and the gate stops the run.
+            if all(column in chunk.columns for column in needed):
+                writer.write(score_batch(model, chunk, spec.id_column, version.version))
             yield chunk
 
     try:

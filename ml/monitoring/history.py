@@ -10,19 +10,16 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from enum import Enum
-from pathlib import Path
 from typing import Any, Literal, Protocol
+
+from ml.sqlite import create_schema, transaction
 
 CheckKind = Literal["data_quality", "model_quality"]
 CHECK_KINDS: tuple[str, ...] = ("data_quality", "model_quality")
-# Long enough to outwait another run's write, short enough to fail rather than hang.
-BUSY_TIMEOUT_SECONDS = 30.0
 SCHEMA_VERSION = 1
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS checks (
@@ -103,11 +100,7 @@ class SQLiteMonitoringHistory:
     """`MonitoringHistory` in one SQLite file (WAL, one transaction per call, a connection per call)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._transaction(write=True, setup=True) as conn:
-            for statement in SCHEMA:
-                conn.execute(statement)
+        self.path = create_schema(path, SCHEMA)
 
     def record_check(self, check: CheckRecord) -> None:
         if check.kind not in CHECK_KINDS:
@@ -117,7 +110,7 @@ class SQLiteMonitoringHistory:
             key: json.dumps(row[key], sort_keys=True) if key in _JSON_COLUMNS else row[key] for key in row
         }
         columns = ", ".join(values)
-        with self._transaction(write=True) as conn:
+        with transaction(self.path, write=True) as conn:
             conn.execute(
                 f"INSERT OR REPLACE INTO checks ({columns}) VALUES ({', '.join('?' * len(values))})",
                 [int(v) if isinstance(v, bool) else v for v in values.values()],
@@ -131,27 +124,9 @@ class SQLiteMonitoringHistory:
             query, arguments = query + " AND kind = ?", [*arguments, kind]
         if since is not None:
             query, arguments = query + " AND checked_at >= ?", [*arguments, since]
-        with self._transaction() as conn:
+        with transaction(self.path) as conn:
             rows = conn.execute(query + " ORDER BY checked_at, id", arguments).fetchall()
         return [_record(row) for row in rows]
-
-    @contextmanager
-    def _transaction(self, *, write: bool = False, setup: bool = False) -> Iterator[sqlite3.Connection]:
-        # isolation_level=None leaves BEGIN to us; IMMEDIATE takes the write lock before reading anything.
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        try:
-            if setup:
-                _enable_wal(conn)
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
 
 
 def data_quality_check(run_id: str, version, report, report_path: str = "") -> CheckRecord:
@@ -265,20 +240,3 @@ def _record(row: sqlite3.Row) -> CheckRecord:
     data["passed"] = bool(data["passed"])
     data["violations"] = tuple(data["violations"])
     return CheckRecord(**data)
-
-
-def _enable_wal(conn: sqlite3.Connection) -> None:
-    # Switching the journal mode does not wait on the busy timeout, so retry while another process opens it.
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    while True:
-        try:
-            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
-        if time.monotonic() > deadline:
-            raise sqlite3.OperationalError(
-                f"could not switch to WAL in {BUSY_TIMEOUT_SECONDS:g} s; another process holds a lock"
-            )
-        time.sleep(0.01)

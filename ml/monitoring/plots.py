@@ -159,7 +159,9 @@ def _figure(size: tuple[float, float], rows: int, columns: int):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=size, layout="constrained")
+    # Fixed margins, no layout engine: "constrained" took 0.24 s of a 0.7 s report, on every check.
+    figure = Figure(figsize=size)
+    figure.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.86, wspace=0.3, hspace=0.75)
     FigureCanvasAgg(figure)
     axes = figure.subplots(rows, columns, squeeze=False).ravel().tolist()
     return figure, axes

@@ -96,9 +96,10 @@ class LocalRunner:
         for index, step in enumerate(spec.steps, start=1):
             self.progress(f"[{spec.name} {index}/{len(spec.steps)}] {step.name} ...")
             outcome = self._run_step(step, values, record)
+            if outcome is None:
+                outcome = self._persist_or_error(spec, step, values, record, run_dir, stored)
             if isinstance(outcome, BaseException):
                 return self._finish(spec, record, run_dir, values, stored, "failed", step, outcome)
-            stored.update(self._persist(spec, step, values, record, run_dir))
             if step.kind == "condition" and not values[step.outputs[0]].passed:
                 record.reasons = list(values[step.outputs[0]].reasons)
                 return self._finish(spec, record, run_dir, values, stored, "rejected", step, None)
@@ -120,6 +121,15 @@ class LocalRunner:
         values.update(zip(step.outputs, outputs, strict=True))
         entry.update(status="succeeded", seconds=round(time.perf_counter() - started, 4))
         self.progress(f"    {step.name} done in {entry['seconds']:.2f}s")
+        return None
+
+    def _persist_or_error(self, spec, step, values, record, run_dir, stored) -> BaseException | None:
+        """Persist the step's declared artifacts; a failure to store them fails the step like a crash."""
+        try:
+            stored.update(self._persist(spec, step, values, record, run_dir))
+        except Exception as exc:  # an unwritable disk or an unencodable output ends the run, recorded
+            record.steps[-1].update(status="failed", error=f"storing outputs: {type(exc).__name__}: {exc}")
+            return exc
         return None
 
     def _persist(

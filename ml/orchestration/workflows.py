@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import shutil
-import subprocess
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ class InferenceOutcome:
     predictions_path: Path
     report_dir: Path
     retraining: RunResult | None = None
+    retraining_note: str = ""  # why retraining was not started, or how it failed
 
     @property
     def report_html(self) -> Path:
@@ -47,6 +47,7 @@ class ModelQualityOutcome:
     run: RunResult
     output_dir: Path
     retraining: RunResult | None = None
+    retraining_note: str = ""
 
     @property
     def report_html(self) -> Path:
@@ -83,16 +84,28 @@ def run_train(
     }
     result = _runner(services, workspace, progress).run(TRAIN_PIPELINE, parameters, digests, run_id)
     if result.status == "succeeded":
-        version = result.values["model_version"]
-        again = version.lineage.get("run_id") != run_id
-        message = (
-            f"{version.model_group} version {version.version} "
-            f"{'was already registered for this artifact' if again else 'registered'}, pending approval "
-            f"(auc {version.metrics['auc']:.3f})"
-        )
-        details = {"version": version.version, "artifact_digest": version.artifact_digest}
-        services.notifier.notify(RunEvent(EventKind.MODEL_REGISTERED, "train", run_id, message, details))
+        services.notifier.notify(_registration_event(result.values["model_version"], run_id))
     return result
+
+
+def _registration_event(version, run_id: str) -> RunEvent:
+    """Registered, or the same artifact as an earlier version: then say what that version's status is."""
+    details = {
+        "version": version.version,
+        "artifact_digest": version.artifact_digest,
+        "status": version.status,
+    }
+    auc = f"auc {version.metrics['auc']:.3f}"
+    if version.lineage.get("run_id") == run_id:
+        message = f"{version.model_group} version {version.version} registered, pending approval ({auc})"
+        return RunEvent(EventKind.MODEL_REGISTERED, "train", run_id, message, details)
+    message = f"{version.model_group} version {version.version} was already registered for this artifact"
+    if version.status == "Rejected":
+        message += "; it was Rejected, so this training produced nothing new to review (change data or code)"
+        return RunEvent(EventKind.TRAIN_FAILED, "train", run_id, message, details)
+    return RunEvent(
+        EventKind.MODEL_REGISTERED, "train", run_id, f"{message} ({version.status}, {auc})", details
+    )
 
 
 def run_inference(
@@ -127,12 +140,11 @@ def run_inference(
     if result.status == "succeeded":
         return InferenceOutcome(result, predictions_path, report_dir)
     # An old predictions file beside a failed run's report could be taken for this run's output.
-    predictions_path.unlink(missing_ok=True)
+    if predictions_path.exists():
+        predictions_path.replace(predictions_path.with_name(f"{predictions_path.name}.previous"))
     staging_path(predictions_path).unlink(missing_ok=True)
-    retraining = None
-    if result.status == "rejected" and config.reactions.retrain_on_violation:
-        retraining = _retrain(config, services, workspace, result, progress)
-    return InferenceOutcome(result, predictions_path, report_dir, retraining)
+    retraining, note = _react(config, services, workspace, result, progress, _schema_only(result))
+    return InferenceOutcome(result, predictions_path, report_dir, retraining, note)
 
 
 def _format_of(path: Path) -> str:
@@ -168,10 +180,8 @@ def run_model_quality(
     result = _runner(services, workspace, progress).run(MODEL_QUALITY_PIPELINE, parameters, digests, run_id)
     if "quality_violations" in result.values:
         _publish_model_quality(workspace, result, target, f"{predictions_path} + {labels_path}")
-    retraining = None
-    if result.status == "rejected" and config.reactions.retrain_on_violation:
-        retraining = _retrain(config, services, workspace, result, progress)
-    return ModelQualityOutcome(result, target, retraining)
+    retraining, note = _react(config, services, workspace, result, progress, _not_serving(result, services))
+    return ModelQualityOutcome(result, target, retraining, note)
 
 
 def monitoring_history(workspace: Workspace):
@@ -212,18 +222,57 @@ def _publish_model_quality(workspace: Workspace, result: RunResult, output_dir: 
     )
 
 
+def _react(
+    config: EnvironmentConfig,
+    services: Services,
+    workspace: Workspace,
+    result: RunResult,
+    progress: Progress,
+    why_not: str,
+) -> tuple[RunResult | None, str]:
+    """Retrain after a monitoring violation, unless `why_not` says retraining cannot help.
+
+    Only a rejected run (its check found violations) gets here with a chance to retrain: any other
+    failure has already notified people and must not retrain (the reference retrained on every failure).
+    """
+    if result.status != "rejected" or not config.reactions.retrain_on_violation:
+        return None, ""
+    if why_not:
+        return None, f"retraining not started: {why_not}"
+    try:
+        return _retrain(config, services, workspace, result, progress), ""
+    except MlopsError as exc:  # run_train has notified train_failed; the violation must still be reported
+        return None, f"retraining failed: {exc}"
+
+
+def _schema_only(result: RunResult) -> str:
+    """A batch whose only problems are missing/extra columns is the wrong file: new data will not fix it."""
+    report = result.values.get("data_quality")
+    kinds = {v.constraint_check_type for v in report.violations} if report else set()
+    if kinds and kinds <= {"missing_column_check", "extra_column_check"}:
+        return "the batch's columns do not match the model's (wrong file?); fix the input instead"
+    return ""
+
+
+def _not_serving(result: RunResult, services: Services) -> str:
+    """Poor quality of a version that is no longer served says nothing about the served one."""
+    scored = result.values.get("model_version")
+    served = services.registry.approved_version(scored.model_group) if scored else None
+    if scored and (served is None or served.version != scored.version):
+        return f"version {scored.version} scored this batch but is no longer the approved version"
+    return ""
+
+
 def _retrain(config, services, workspace, violated: RunResult, progress: Progress) -> RunResult:
     from ml.data.workflow import resolve_training_files
 
-    paths = resolve_training_files(("+".join(config.reactions.retrain_data),), workspace.data_dir)
     data = "+".join(config.reactions.retrain_data)
+    paths = resolve_training_files((data,), workspace.data_dir)
     message = f"retraining on {data} after violations in {violated.record.run_id}"
     details = {"trigger_run": violated.record.run_id, "data": [str(p) for p in paths]}
-    services.notifier.notify(
-        RunEvent(
-            EventKind.RETRAINING_STARTED, violated.record.pipeline, violated.record.run_id, message, details
-        )
-    )
+    run_id = violated.record.run_id
+    event = RunEvent(EventKind.RETRAINING_STARTED, violated.record.pipeline, run_id, message, details)
+    services.notifier.notify(event)
     return run_train(config, services, workspace, paths, created_by="retraining", progress=progress)
 
 
@@ -244,11 +293,27 @@ def _load_training_data(
             )
         frames.append(contract.data)
         digests[str(path)] = file_sha256(path)
-    return pd.concat(frames, ignore_index=True), digests
+    data = pd.concat(frames, ignore_index=True)
+    _refuse_duplicate_records(data, config.dataset.id_column, paths)
+    return data, digests
+
+
+def _refuse_duplicate_records(data: pd.DataFrame, id_column: str, paths: Sequence[Path]) -> None:
+    """The same record twice would land in both train and test splits and flatter the evaluation."""
+    from ml.errors import DataError
+
+    repeated = data[id_column][data[id_column].duplicated()]
+    if len(repeated):
+        names = ", ".join(str(p) for p in paths)
+        raise DataError(
+            f"{names}: {len(repeated)} record id(s) appear more than once across the training files "
+            f"(e.g. {', '.join(map(str, repeated.unique()[:5]))}); train on each record once"
+        )
 
 
 def _registration_context(config: EnvironmentConfig, digests: dict[str, str], created_by: str):
     from ml.config.loader import default_config_dir, repository_root
+    from ml.gitinfo import code_version
     from ml.train.register import RegistrationContext
 
     return RegistrationContext(
@@ -261,20 +326,6 @@ def _registration_context(config: EnvironmentConfig, digests: dict[str, str], cr
             "quality_gate": config.quality_gate.model_dump(),
         },
     )
-
-
-def code_version(repo: Path) -> dict[str, str | bool]:
-    """The git commit the code ran from, and whether the work tree had uncommitted changes."""
-
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, timeout=10)
-        return done.stdout.strip() if done.returncode == 0 else ""
-
-    commit = git("rev-parse", "HEAD")
-    return {
-        "git_commit": commit or "unknown",
-        "git_dirty": bool(commit) and bool(git("status", "--porcelain")),
-    }
 
 
 def _runner(services: Services, workspace: Workspace, progress: Progress) -> LocalRunner:

@@ -8,15 +8,16 @@ environment's direct approvals and the sync, so both backends and both modes obe
 
 from __future__ import annotations
 
+import contextlib
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
-from ml.errors import ConfigError, ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion
+from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
+from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion, check_transition
 
 APPROVAL_FILE = "approved-model.yaml"
 HEADER = """\
@@ -26,6 +27,26 @@ HEADER = """\
 #   mlops registry sync --env <env>
 # makes the model registry agree with this file. Git history is the audit trail.
 """
+# Wide enough that no value (a 64-character digest, a long reason) is folded onto a second line, which
+# would make the reviewed diff harder to read and to grep.
+LINE_WIDTH = 4096
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def _utc_timestamp(value: object) -> str:
+    """A UTC timestamp in ISO 8601 (quoted, or as YAML reads it unquoted), kept as YYYY-MM-DDTHH:MM:SSZ."""
+    moment = value
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):
+            moment = datetime.fromisoformat(value)
+    if not isinstance(moment, datetime) or moment.utcoffset() != timedelta(0):
+        raise ValueError(
+            f"expected an ISO-8601 UTC timestamp such as 2026-11-25T12:00:00Z, got {str(value)!r}"
+        )
+    return moment.strftime(TIMESTAMP_FORMAT)
+
+
+UTCTimestamp = Annotated[str, BeforeValidator(_utc_timestamp)]
 
 
 class _Entry(BaseModel):
@@ -42,7 +63,7 @@ class Approval(_Entry):
     """One model group's approved version, pinned to its exact artifact."""
 
     approved_by: str = Field(min_length=1)
-    approved_at: str
+    approved_at: UTCTimestamp
     allow_downgrade: bool = False
     downgrade_reason: str = ""
 
@@ -57,11 +78,11 @@ class Rejection(_Entry):
     """A version reviewers turned down; the sync marks it Rejected in the registry."""
 
     rejected_by: str = Field(min_length=1)
-    rejected_at: str
+    rejected_at: UTCTimestamp
 
 
 class ApprovalFile(BaseModel):
-    """The whole file; at most one approval per model group."""
+    """The whole file; at most one approval per model group, and never one for a rejected version."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -80,8 +101,30 @@ class ApprovalFile(BaseModel):
             seen[approval.model_group] = index
         return self
 
+    @model_validator(mode="after")
+    def _rejected_stays_rejected(self) -> ApprovalFile:
+        for index, approval in enumerate(self.approvals):
+            if self.rejects(approval.model_group, approval.version):
+                raise ValueError(
+                    f"approvals.{index}: {approval.model_group} v{approval.version} is also listed under "
+                    "rejections; a rejected version can never be approved: register a new version"
+                )
+        return self
+
     def approval_for(self, model_group: str) -> Approval | None:
         return next((a for a in self.approvals if a.model_group == model_group), None)
+
+    def rejects(self, model_group: str, version: int) -> bool:
+        return any((r.model_group, r.version) == (model_group, version) for r in self.rejections)
+
+
+# What each part of the file takes, for "unknown key" messages (configs/schema.json describes only
+# environment files, so pointing there would mislead).
+EXPECTED_KEYS = {
+    "": "an approval file takes: approvals, rejections",
+    "approvals": f"an approval takes: {', '.join(Approval.model_fields)}",
+    "rejections": f"a rejection takes: {', '.join(Rejection.model_fields)}",
+}
 
 
 def approval_path(config_dir: Path, env: str) -> Path:
@@ -97,33 +140,57 @@ def load_approval_file(path: Path) -> ApprovalFile:
     """Read and validate an approval file; a missing file means nothing is approved yet.
 
     Raises:
-        ConfigError: malformed YAML, a merge conflict marker, unknown keys, bad digests, two approvals for
-            one group; the message names the file and the dotted field.
+        ConfigError: see `parse_approval_file`.
     """
-    from ml.config.loader import format_validation_error
+    return parse_approval_file(path.read_text(encoding="utf-8"), path) if path.is_file() else ApprovalFile()
 
-    data = _read_round_trip(path) if path.is_file() else None
+
+def parse_approval_file(text: str, source: Path | str) -> ApprovalFile:
+    """Validate the text of an approval file: the file itself, or one of its versions in git history.
+
+    Raises:
+        ConfigError: malformed YAML, a merge conflict marker, unknown keys, bad digests or timestamps, two
+            approvals for one group, an approved version that is also rejected; the message names
+            `source` and the dotted field.
+    """
+    data = _read_round_trip(text, source)
+    return _validate_file(_plain(data) if data else {}, source)
+
+
+def _validate_file(data: Any, source: Path | str) -> ApprovalFile:
+    from ml.config.loader import describe_error
+
     try:
-        return ApprovalFile.model_validate(_plain(data) if data else {})
+        return ApprovalFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(path, exc)) from None
+        lines = []
+        for error in exc.errors():
+            field = ".".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden":
+                section = str(error["loc"][0]) if len(error["loc"]) > 1 else ""
+                message = f"unknown key; remove it or fix its spelling ({EXPECTED_KEYS[section]})"
+            else:
+                message = describe_error(error)
+            lines.append(f"{source}: {field}: {message}" if field else f"{source}: {message}")
+        raise ConfigError("\n".join(lines)) from None
 
 
-def _read_round_trip(path: Path) -> Any:
+def _read_round_trip(text: str, source: Path | str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    text = path.read_text(encoding="utf-8")
     if any(line.startswith(("<<<<<<<", "=======", ">>>>>>>")) for line in text.splitlines()):
-        raise ConfigError(f"{path}: contains a merge conflict marker; resolve the conflict and commit again")
+        raise ConfigError(
+            f"{source}: contains a merge conflict marker; resolve the conflict and commit again"
+        )
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
-        raise ConfigError(f"{path}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        raise ConfigError(f"{source}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if data is not None and not hasattr(data, "items"):
-        raise ConfigError(f"{path}: expected a mapping with 'approvals' (and optionally 'rejections')")
+        raise ConfigError(f"{source}: expected a mapping with 'approvals' (and optionally 'rejections')")
     return data
 
 
@@ -137,12 +204,16 @@ def _plain(value: Any) -> Any:
 
 
 def now_utc() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
 
 
 def write_approval(path: Path, approval: Approval) -> None:
-    """Set the group's approval in place (comments and key order kept); drop a rejection of that version."""
-    data = _document(path)
+    """Set the group's approval in place (comments and key order kept); rejections are never dropped.
+
+    Raises:
+        ConfigError: the file is invalid, or it lists the version under rejections.
+    """
+    _, data = _document(path)
     entries = data.setdefault("approvals", [])
     entry = approval.model_dump(exclude_defaults=False)
     index = next((i for i, e in enumerate(entries) if e.get("model_group") == approval.model_group), None)
@@ -150,13 +221,12 @@ def write_approval(path: Path, approval: Approval) -> None:
         entries.append(entry)
     else:
         _update_in_place(entries[index], entry)
-    _drop(data, "rejections", approval.model_group, approval.version)
     _save(path, data)
 
 
 def write_rejection(path: Path, rejection: Rejection) -> None:
     """Record a rejection; if the rejected version is the approved one, the approval is removed."""
-    data = _document(path)
+    _, data = _document(path)
     _drop(data, "approvals", rejection.model_group, rejection.version)
     rejections = data.setdefault("rejections", [])
     if not any(_same(e, rejection.model_group, rejection.version) for e in rejections):
@@ -164,13 +234,15 @@ def write_rejection(path: Path, rejection: Rejection) -> None:
     _save(path, data)
 
 
-def _document(path: Path) -> Any:
+def _document(path: Path) -> tuple[ApprovalFile, Any]:
+    """The file validated and as an editable round-trip document; an invalid file is never edited."""
     from ruamel.yaml import YAML
 
     if not path.is_file():
-        return YAML(typ="rt").load(HEADER + "approvals: []\n")
-    load_approval_file(path)  # refuses to edit a file that is already invalid
-    return _read_round_trip(path) or YAML(typ="rt").load("approvals: []\n")
+        return ApprovalFile(), YAML(typ="rt").load(HEADER + "approvals: []\n")
+    text = path.read_text(encoding="utf-8")
+    current = parse_approval_file(text, path)
+    return current, _read_round_trip(text, path) or YAML(typ="rt").load("approvals: []\n")
 
 
 def _update_in_place(target: Any, values: dict) -> None:
@@ -199,9 +271,10 @@ def _save(path: Path, data: Any) -> None:
 
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = LINE_WIDTH
     buffer = io.StringIO()
     yaml.dump(data, buffer)
-    ApprovalFile.model_validate(_plain(YAML(typ="rt").load(buffer.getvalue())))
+    parse_approval_file(buffer.getvalue(), path)  # never write a file the next reader would refuse
     write_bytes_atomically(path, buffer.getvalue().encode("utf-8"))
 
 
@@ -233,6 +306,20 @@ def approve_version(
                 )
             )
     return changed
+
+
+def require_approvable(approvals: ApprovalFile, version: ModelVersion, source: Path | str) -> None:
+    """Refuse approving a version that the registry or the approval file has rejected.
+
+    Raises:
+        InvalidTransitionError: the version is Rejected in the registry or listed under the file's rejections.
+    """
+    listed = approvals.rejects(version.model_group, version.version)
+    status = ApprovalStatus.REJECTED if listed else version.status
+    try:
+        check_transition(version.model_group, version.version, status, ApprovalStatus.APPROVED)
+    except InvalidTransitionError as exc:
+        raise InvalidTransitionError(f"{source}: rejections: {exc}" if listed else str(exc)) from None
 
 
 def require_digest(version: ModelVersion, digest: str, source: str) -> None:

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from ml.artifacts import ArtifactStore
 from ml.registry import ModelVersion
 from ml.registry.approvals import Approval
 
 METRICS = ("auc", "pr_auc", "accuracy", "precision", "recall", "f1", "brier")
+
+# A version's training-data statistics.json (Model Monitor format), or None where it cannot be read.
+StatisticsReader = Callable[[ModelVersion], Mapping[str, Any] | None]
+
+
+def statistics_reader(artifacts: ArtifactStore) -> StatisticsReader:
+    """Read a version's training-data statistics.json from the artifact store, if it is there."""
+    from ml.artifacts.codecs import content_key, get_json
+
+    def read(version: ModelVersion) -> Mapping[str, Any] | None:
+        digest = version.lineage.get("baseline", {}).get("statistics.json")
+        return get_json(artifacts, digest) if digest and artifacts.exists(content_key(digest)) else None
+
+    return read
+
+
+def no_statistics(version: ModelVersion) -> None:
+    """The reader for a backend whose artifact store this version cannot reach yet."""
+    return None
 
 
 def render_pr_body(

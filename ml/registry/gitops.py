@@ -1,4 +1,4 @@
-"""GitOps use cases behind `mlops approve/reject` (pull-request mode), `registry sync` and `policy check`."""
+"""Use cases behind `mlops approve/reject` (both approval modes), `registry sync` and `policy check`."""
 
 from __future__ import annotations
 
@@ -9,26 +9,25 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ml.artifacts import ArtifactStore
-from ml.artifacts.codecs import content_key
 from ml.config.schema import EnvironmentConfig
-from ml.errors import ConfigError, RegistryDriftError
+from ml.errors import ConfigError, PolicyViolationError, RegistryDriftError
 from ml.registry import ModelRegistry, ModelVersion
 from ml.registry.approvals import (
     Approval,
     ApprovalFile,
     Rejection,
     approval_path,
+    approve_version,
     load_approval_file,
     now_utc,
+    parse_approval_file,
+    require_approvable,
     write_approval,
     write_rejection,
 )
-from ml.registry.evidence import render_pr_body
-from ml.registry.policy import PolicyContext, check_policy
+from ml.registry.evidence import StatisticsReader, no_statistics, render_pr_body
+from ml.registry.policy import PolicyContext, check_policy, decision_problems
 from ml.registry.sync import SyncPlan, apply_sync, plan_sync
-
-StatisticsReader = Callable[[ModelVersion], Mapping[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ def request_approval(
     config_dir: Path,
     registry: ModelRegistry,
     decision: Mapping[str, Any],
-    read_statistics: StatisticsReader = lambda version: None,
+    read_statistics: StatisticsReader = no_statistics,
 ) -> ApprovalRequest:
     """Pin the version's digest in the approval file and describe it next to the current champion.
 
@@ -54,20 +53,15 @@ def request_approval(
 
     Raises:
         ModelNotFoundError: the version is not registered.
+        InvalidTransitionError: the registry or the approval file has rejected the version.
         ConfigError: the decision is incomplete (e.g. a downgrade without a reason) or the file is invalid.
     """
-    challenger = registry.get(config.model_group, int(decision["version"]))
-    approval = _validated(
-        Approval,
-        {
-            **decision,
-            "model_group": config.model_group,
-            "artifact_digest": challenger.artifact_digest,
-            "approved_at": now_utc(),
-        },
-    )
     path = approval_path(config_dir, config.name)
-    current = load_approval_file(path).approval_for(config.model_group)
+    approvals = load_approval_file(path)
+    challenger = registry.get(config.model_group, int(decision["version"]))
+    require_approvable(approvals, challenger, _shown(path))
+    approval = _decision_approval(challenger, decision)
+    current = approvals.approval_for(config.model_group)
     champion = registry.get(current.model_group, current.version) if current else None
     statistics = {v.version: read_statistics(v) for v in (challenger, champion) if v is not None}
     body = render_pr_body(
@@ -77,15 +71,38 @@ def request_approval(
     return ApprovalRequest(path, body)
 
 
-def statistics_reader(artifacts: ArtifactStore) -> StatisticsReader:
-    """Read a version's training-data statistics.json from the artifact store, if it is there."""
-    from ml.artifacts.codecs import get_json
+def approve_directly(
+    config: EnvironmentConfig, registry: ModelRegistry, decision: Mapping[str, Any]
+) -> list[ModelVersion]:
+    """Approve in the registry at once (`approvals.mode: direct`), under the policy's decision rules.
 
-    def read(version: ModelVersion) -> Mapping[str, Any] | None:
-        digest = version.lineage.get("baseline", {}).get("statistics.json")
-        return get_json(artifacts, digest) if digest and artifacts.exists(content_key(digest)) else None
+    Returns the versions that changed, or the requested one alone when it was approved already.
 
-    return read
+    Raises:
+        ModelNotFoundError: the version is not registered.
+        InvalidTransitionError: the version is Rejected.
+        ConfigError: the decision is incomplete (e.g. a downgrade without a reason).
+        PolicyViolationError: a downgrade without allow_downgrade, or the trainer approving their own version.
+    """
+    version = registry.get(config.model_group, int(decision["version"]))
+    require_approvable(ApprovalFile(), version, "registry")
+    approval = _decision_approval(version, decision)
+    problems = decision_problems(approval, version, registry, config.governance.separation_of_duties)
+    if problems:
+        raise PolicyViolationError(f"{config.model_group} v{version.version}: " + "; ".join(problems))
+    reason = approval.reason
+    if approval.allow_downgrade:  # the registry history is the only record of a direct rollback's reason
+        reason += f" (downgrade: {approval.downgrade_reason})"
+    changed = approve_version(
+        registry, config.model_group, version.version, changed_by=approval.approved_by, reason=reason
+    )
+    return changed or [version]
+
+
+def _decision_approval(version: ModelVersion, decision: Mapping[str, Any]) -> Approval:
+    """The people-supplied decision as an `Approval` pinned to the version's artifact, stamped now."""
+    fields = {"model_group": version.model_group, "artifact_digest": version.artifact_digest}
+    return _validated(Approval, {**decision, **fields, "approved_at": now_utc()})
 
 
 def _validated(model: type, data: dict) -> Any:
@@ -157,37 +174,64 @@ def sync_environment(
 
 
 def check_environment_policy(
-    config: EnvironmentConfig, config_dir: Path, registry: ModelRegistry
+    config: EnvironmentConfig,
+    config_dir: Path,
+    registry: ModelRegistry,
+    *,
+    base: str | None = None,
+    note: Callable[[str], None] = lambda message: None,
 ) -> list[str]:
-    """Every governance violation of the environment's approval file."""
-    from ml.config.loader import repository_root
-    from ml.gitinfo import file_history
+    """Every governance violation of the environment's approval file.
 
-    repo = repository_root(config_dir)
+    Args:
+        base: the ref the pull request targets; prior approvals count only if merged there (see
+            `ml.gitinfo.base_commit` for the default).
+        note: receives remarks that are not violations (which base was read, old files skipped).
+    """
     path = approval_path(config_dir, config.name)
-    prior = {
-        env: [_parse(text) for text in file_history(repo, approval_path(config_dir, env))]
-        for env in config.governance.require_prior_approval_in
-    }
     context = PolicyContext(
         env=config.name,
         source=_shown(path),
         min_auc=config.quality_gate.min_auc,
         min_auc_ci_low=config.governance.min_auc_ci_low,
         separation_of_duties=config.governance.separation_of_duties,
-        prior_approvals=prior,
+        prior_approvals=_prior_approvals(config, config_dir, base, note),
     )
     return check_policy(load_approval_file(path), registry, context)
 
 
-def _parse(text: str) -> ApprovalFile:
-    """An approval file from git history; an old version that no longer validates approves nothing."""
-    import yaml
+def _prior_approvals(
+    config: EnvironmentConfig, config_dir: Path, base: str | None, note: Callable[[str], None]
+) -> dict[str, list[ApprovalFile]]:
+    """Each required environment's approval file at every commit already merged into the base."""
+    envs = config.governance.require_prior_approval_in
+    if not envs:
+        return {}
+    from ml.config.loader import repository_root
+    from ml.gitinfo import base_commit, file_history
 
-    try:
-        return ApprovalFile.model_validate(yaml.safe_load(text) or {})
-    except (ValueError, yaml.YAMLError):  # history may hold files written before today's schema
-        return ApprovalFile()
+    repo = repository_root(config_dir)
+    commit = base_commit(repo, base)
+    where = f"--base {base}" if base else "the default base"
+    note(f"{config.name}: prior approvals are read from {where}, commit {commit[:12]}, and its history")
+    prior = {}
+    for env in envs:
+        path = approval_path(config_dir, env)
+        prior[env], ignored = _valid_versions(file_history(repo, path, commit), _shown(path))
+        if ignored:
+            note(f"ignored {ignored} old version(s) of {_shown(path)} that no longer validate")
+    return prior
+
+
+def _valid_versions(texts: list[str], source: str) -> tuple[list[ApprovalFile], int]:
+    """The versions that pass today's schema, and how many did not (they approve nothing)."""
+    valid = []
+    for text in texts:
+        try:
+            valid.append(parse_approval_file(text, source))
+        except ConfigError:
+            continue
+    return valid, len(texts) - len(valid)
 
 
 def _shown(path: Path) -> str:

@@ -19,7 +19,8 @@ class PolicyContext:
     min_auc: float
     min_auc_ci_low: float | None
     separation_of_duties: bool
-    # env -> every version of its approval file in git (work tree first): was it approved there first?
+    # env -> its approval file at every commit already merged into the pull request's base branch (never the
+    # work tree or the pull request's own commits): was the version approved there first?
     prior_approvals: Mapping[str, Sequence[ApprovalFile]]
 
 
@@ -57,19 +58,24 @@ def _approval_problems(
     problems += _evidence_problems(version, context)
     for env in _missing_prior_approvals(approval, context):
         problems.append(
-            f"not approved in {env} first (no version of configs/{env}/approved-model.yaml in git "
-            f"approves v{approval.version} with this digest)"
+            f"not approved in {env} first (no version of configs/{env}/approved-model.yaml already merged "
+            f"into the base branch approves v{approval.version} with this digest)"
         )
-    newest = _newest_ever_approved(registry.list_versions(approval.model_group))
+    return problems + decision_problems(approval, version, registry, context.separation_of_duties)
+
+
+def decision_problems(
+    approval: Approval, version: ModelVersion, registry: ModelRegistry, separation_of_duties: bool
+) -> list[str]:
+    """The rules an approval obeys wherever it is made (approval file or `approvals.mode: direct`)."""
+    problems = []
+    newest = newest_ever_approved(registry.list_versions(approval.model_group))
     if newest is not None and newest > approval.version and not approval.allow_downgrade:
         problems.append(
-            f"downgrade from v{newest} to v{approval.version}: set allow_downgrade: true and give "
-            "the reason for the rollback in downgrade_reason"
+            f"downgrade from v{newest} to v{approval.version}: set allow_downgrade: true and give the reason "
+            "for the rollback in downgrade_reason (mlops approve: --allow-downgrade --downgrade-reason)"
         )
-    if (
-        context.separation_of_duties
-        and approval.approved_by.strip().lower() == version.created_by.strip().lower()
-    ):
+    if separation_of_duties and approval.approved_by.strip().lower() == version.created_by.strip().lower():
         problems.append(
             f"approved_by {approval.approved_by!r} trained this version; separation of duties "
             "requires another approver"
@@ -107,6 +113,7 @@ def _approves(file: ApprovalFile, approval: Approval) -> bool:
     )
 
 
-def _newest_ever_approved(versions: Sequence[ModelVersion]) -> int | None:
+def newest_ever_approved(versions: Sequence[ModelVersion]) -> int | None:
+    """The highest version number that was ever Approved, even if superseded since: the downgrade floor."""
     approved = [v.version for v in versions if any(h.status == ApprovalStatus.APPROVED for h in v.history)]
     return max(approved, default=None)

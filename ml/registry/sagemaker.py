@@ -6,37 +6,41 @@ Mapping (docs/aws-registry.md has the rest):
   and returns it in listings, so the idempotency check costs no describe calls.
 - A baseline in lineage (`baseline_uri` with s3:// `statistics.json`/`constraints.json`) also becomes the
   `ModelDataQuality` of `ModelMetrics` and `DriftCheckBaselines`.
-- Evidence and history live in `CustomerMetadataProperties`: at most 50 entries, keys of 1-128 and values
-  of 1-256 characters, only letters, digits, spaces and `_.:/=+-@` (botocore's service model), so JSON
-  cannot go in as is. Each document is compact JSON, zlib-compressed, base64-encoded (an alphabet inside
-  that set) and split into 256-character values under `<prefix>:00`, `:01`, ... Budget: `ml:digest` and
-  `ml:format` 2 entries; evidence ({metrics, parameters, lineage, created_by, created_at}) at most 24
-  (about 4.5 kB compressed; larger evidence is refused at registration); history at most 24.
-- History entries are [status, changed_by, changed_at, reason], reasons cut to 512 characters. It keeps the
-  registration entry and at most the 49 latest changes, fewer when they outgrow 24 entries (oldest changes
-  after the registration entry go first). `ApprovalDescription` holds the latest reason.
+- Evidence and history live in `CustomerMetadataProperties`, encoded by ml/registry/sagemaker_metadata.py.
+  `ApprovalDescription` holds the latest reason.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import re
-import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ml.errors import ConfigError, MlopsError, ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelCandidate, ModelVersion, StatusChange, check_transition
-
-METADATA_FORMAT = "1"  # bump when the layout changes, so a reader can tell old packages apart
-VALUE_LIMIT, EVIDENCE_ENTRIES, HISTORY_ENTRIES = 256, 24, 24
-HISTORY_LIMIT, REASON_LIMIT, APPROVAL_DESCRIPTION_LIMIT = 50, 512, 1024
-KEY_DIGEST, KEY_FORMAT, EVIDENCE, HISTORY = "ml:digest", "ml:format", "ml:evidence", "ml:history"
+from ml.artifacts.codecs import is_sha256
+from ml.errors import ConfigError, ModelNotFoundError
+from ml.registry import (
+    ApprovalStatus,
+    ModelCandidate,
+    ModelVersion,
+    StatusChange,
+    check_candidate,
+    check_model_group,
+    check_status_change,
+    check_transition,
+    check_version,
+    latest_approved,
+    utc_now,
+)
+from ml.registry.sagemaker_metadata import (
+    KEY_DIGEST,
+    metadata_update,
+    read_evidence,
+    read_history,
+    registration_metadata,
+)
 
 # SageMaker reports a missing group or package as ValidationException, telling it apart only by message.
 _NOT_FOUND = re.compile(r"does not exist|not found|cannot be found", re.IGNORECASE)
@@ -74,6 +78,7 @@ class SageMakerModelRegistry:
 
     def register(self, candidate: ModelCandidate) -> ModelVersion:
         """Create a pending package, or return the one already holding this artifact digest."""
+        check_candidate(candidate)
         group = candidate.model_group
         if not candidate.artifact_uri.startswith("s3://"):
             raise ConfigError(
@@ -83,7 +88,7 @@ class SageMakerModelRegistry:
         existing = [s for s in self._summaries(group) if s.get("ModelPackageDescription") == _sha(candidate)]
         if existing:
             return self._read(group, min(existing, key=_version)["ModelPackageArn"])
-        metadata = _registration_metadata(candidate, _utc_now())
+        metadata = registration_metadata(candidate, utc_now())
         self._ensure_group(group)
         with self._not_found(f"model package group {self.group_ref(group)} does not exist"):
             arn = self._client.create_model_package(**self._package_request(candidate, metadata))
@@ -91,10 +96,13 @@ class SageMakerModelRegistry:
 
     def get(self, model_group: str, version: int) -> ModelVersion:
         """Return one version, or raise ModelNotFoundError naming what exists."""
+        check_model_group(model_group)
+        check_version(version)
         return self._read(model_group, self._require_arn(model_group, version))
 
     def list_versions(self, model_group: str) -> list[ModelVersion]:
         """Return every version of the group, oldest first (one describe call per version)."""
+        check_model_group(model_group)
         summaries = sorted(self._summaries(model_group), key=_version)
         return [self._read(model_group, s["ModelPackageArn"]) for s in summaries]
 
@@ -102,31 +110,31 @@ class SageMakerModelRegistry:
         self, model_group: str, version: int, status: ApprovalStatus, *, reason: str, changed_by: str
     ) -> ModelVersion:
         """Move a version to `status` and append who/when/why to its history; the same status is a no-op."""
-        target = ApprovalStatus(status)
+        target = check_status_change(model_group, version, status, reason=reason, changed_by=changed_by)
         arn = self._require_arn(model_group, version)
         described = self._describe(model_group, arn)
         current = _to_model_version(model_group, described)
         check_transition(model_group, version, current.status, target)
         if current.status == target:
             return current
-        history = (*current.history, StatusChange(target, changed_by, _utc_now(), reason))
-        metadata = _metadata_update(described.get("CustomerMetadataProperties") or {}, history)
+        history = (*current.history, StatusChange(target, changed_by, utc_now(), reason))
+        metadata = metadata_update(described.get("CustomerMetadataProperties") or {}, history)
         with self._not_found(f"{model_group}: model package {arn} does not exist"):
             self._client.update_model_package(
                 ModelPackageArn=arn,
                 ModelApprovalStatus=str(target),
-                # The field's pattern is `.*`, which stops at a newline, so a multi-line reason is flattened.
-                ApprovalDescription=" ".join(reason.split())[:APPROVAL_DESCRIPTION_LIMIT],
+                # The field's pattern is `.*`, which stops at a newline, so a multi-line reason is flattened;
+                # MAX_REASON_LENGTH is the field's limit, so the flattened reason always fits.
+                ApprovalDescription=" ".join(reason.split()),
                 **metadata,
             )
         return self._read(model_group, arn)
 
     def approved_version(self, model_group: str) -> ModelVersion | None:
-        """Return the highest-numbered Approved version, or None."""
+        """Return the most recently approved Approved version (one describe per Approved version), or None."""
+        check_model_group(model_group)
         approved = self._summaries(model_group, ModelApprovalStatus=ApprovalStatus.APPROVED.value)
-        if not approved:
-            return None
-        return self._read(model_group, max(approved, key=_version)["ModelPackageArn"])
+        return latest_approved(self._read(model_group, s["ModelPackageArn"]) for s in approved)
 
     def _package_request(self, candidate: ModelCandidate, metadata: dict[str, str]) -> dict[str, Any]:
         """Return the create_model_package arguments for a candidate."""
@@ -217,73 +225,10 @@ class SageMakerModelRegistry:
             raise ModelNotFoundError(f"{message} (AWS: {_message(error)}).{hint}") from error
 
 
-def _registration_metadata(candidate: ModelCandidate, created_at: str) -> dict[str, str]:
-    """Return the customer metadata of a new version: digest, evidence and the registration entry."""
-    evidence = {
-        "metrics": dict(candidate.metrics),
-        "parameters": dict(candidate.parameters),
-        "lineage": dict(candidate.lineage),
-        "created_by": candidate.created_by,
-        "created_at": created_at,
-    }
-    packed = _pack(EVIDENCE, evidence)
-    if len(packed) > EVIDENCE_ENTRIES:
-        raise MlopsError(
-            f"{candidate.model_group}: the evidence of artifact {candidate.artifact_digest} takes "
-            f"{len(packed)} metadata entries once compressed; SageMaker has room for {EVIDENCE_ENTRIES}. "
-            "Store large evidence as an artifact and put its URI and digest in lineage instead."
-        )
-    registered = StatusChange(ApprovalStatus.PENDING, candidate.created_by, created_at, "registered")
-    fixed = {KEY_DIGEST: candidate.artifact_digest, KEY_FORMAT: METADATA_FORMAT}
-    return {**fixed, **packed, **_pack_history((registered,))}
-
-
-def _metadata_update(old: Mapping[str, str], history: Sequence[StatusChange]) -> dict[str, Any]:
-    """Return update_model_package's metadata arguments that replace the history and keep the rest."""
-    new = {k: v for k, v in old.items() if not k.startswith(f"{HISTORY}:")}
-    new.update(_pack_history(history))
-    # The API reference does not say whether the map is merged or replaced (moto replaces it), so the whole
-    # map is sent and keys of a longer old history are removed explicitly: the result is the same either way.
-    stale = sorted(set(old) - set(new))
-    return {
-        "CustomerMetadataProperties": new,
-        **({"CustomerMetadataPropertiesToRemove": stale} if stale else {}),
-    }
-
-
-def _pack(prefix: str, document: Any) -> dict[str, str]:
-    """Encode a JSON document as compressed base64 split into metadata values under `<prefix>:NN`."""
-    compact = json.dumps(document, separators=(",", ":")).encode()
-    text = base64.b64encode(zlib.compress(compact, 9)).decode("ascii")
-    chunks = [text[i : i + VALUE_LIMIT] for i in range(0, len(text), VALUE_LIMIT)]
-    return {f"{prefix}:{i:02d}": chunk for i, chunk in enumerate(chunks)}
-
-
-def _unpack(metadata: Mapping[str, str], prefix: str) -> Any:
-    """Decode what `_pack` stored under `prefix`, or None when the package has none (not ours)."""
-    keys = sorted(k for k in metadata if k.startswith(f"{prefix}:"))
-    if not keys:
-        return None
-    text = "".join(metadata[k] for k in keys)
-    return json.loads(zlib.decompress(base64.b64decode(text)))
-
-
-def _pack_history(history: Sequence[StatusChange]) -> dict[str, str]:
-    """Encode the history within its budget, dropping the oldest changes after the registration entry."""
-    entries = [[str(c.status), c.changed_by, c.changed_at, c.reason[:REASON_LIMIT]] for c in history]
-    entries = entries[:1] + entries[1:][-(HISTORY_LIMIT - 1) :]
-    packed = _pack(HISTORY, entries)
-    while len(packed) > HISTORY_ENTRIES and len(entries) > 1:
-        del entries[1]
-        packed = _pack(HISTORY, entries)
-    return packed
-
-
 def _to_model_version(model_group: str, described: Mapping[str, Any]) -> ModelVersion:
     """Build the value type from describe_model_package."""
     metadata = described.get("CustomerMetadataProperties") or {}
-    evidence = _unpack(metadata, EVIDENCE) or {}
-    history = _unpack(metadata, HISTORY) or []
+    evidence = read_evidence(metadata)
     container = described["InferenceSpecification"]["Containers"][0]
     digest = metadata.get(KEY_DIGEST) or described.get("ModelPackageDescription", "").removeprefix("sha256:")
     return ModelVersion(
@@ -297,7 +242,7 @@ def _to_model_version(model_group: str, described: Mapping[str, Any]) -> ModelVe
         lineage=evidence.get("lineage", {}),
         created_by=evidence.get("created_by", ""),
         created_at=evidence.get("created_at") or described["CreationTime"].isoformat(),
-        history=tuple(StatusChange(ApprovalStatus(s), by, at, why) for s, by, at, why in history),
+        history=read_history(metadata),
     )
 
 
@@ -313,7 +258,7 @@ def _data_quality(lineage: Mapping[str, Any]) -> dict[str, Any] | None:
         if not isinstance(uri, str) or not uri.startswith("s3://"):
             return None
         sources[field] = {"ContentType": "application/json", "S3Uri": uri}
-        if isinstance(digests.get(name), str) and re.fullmatch(r"[0-9a-f]{64}", digests[name]):
+        if is_sha256(digests.get(name)):
             sources[field]["ContentDigest"] = f"sha256:{digests[name]}"
     return sources
 
@@ -339,8 +284,3 @@ def _sha(candidate: ModelCandidate) -> str:
 def _version(summary: Mapping[str, Any]) -> int:
     """Return a package summary's version number."""
     return int(summary["ModelPackageVersion"])
-
-
-def _utc_now() -> str:
-    """Return the current time as ISO-8601 in UTC."""
-    return datetime.now(UTC).isoformat()

@@ -5,18 +5,24 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from ml.errors import ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelCandidate, ModelVersion, StatusChange, check_transition
-
-# Long enough to outwait another process's registration, short enough to fail rather than hang.
-BUSY_TIMEOUT_SECONDS = 30.0
+from ml.registry import (
+    ApprovalStatus,
+    ModelCandidate,
+    ModelVersion,
+    StatusChange,
+    check_candidate,
+    check_model_group,
+    check_status_change,
+    check_transition,
+    check_version,
+    latest_approved,
+    utc_now,
+)
+from ml.sqlite import create_schema, transaction
 
 # Bump when the layout changes, so a migration can tell which layout an existing file has.
 SCHEMA_VERSION = 1
@@ -70,13 +76,12 @@ class SQLiteModelRegistry:
     """`ModelRegistry` over a SQLite file; safe to share between processes that each open the same path."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        _create_schema(self._connect())
+        self.path = create_schema(path, SCHEMA)
 
     def register(self, candidate: ModelCandidate) -> ModelVersion:
         """Create a pending version, or return the one already holding this artifact digest."""
-        with self._transaction(write=True) as conn:
+        check_candidate(candidate)
+        with transaction(self.path, write=True) as conn:
             group_id = _ensure_group(conn, candidate.model_group)
             row = conn.execute(
                 "SELECT version FROM model_versions WHERE group_id = ? AND artifact_digest = ?",
@@ -87,20 +92,23 @@ class SQLiteModelRegistry:
 
     def get(self, model_group: str, version: int) -> ModelVersion:
         """Return one version, or raise ModelNotFoundError naming what exists."""
-        with self._transaction() as conn:
+        check_model_group(model_group)
+        check_version(version)
+        with transaction(self.path) as conn:
             return _require_version(conn, model_group, version)
 
     def list_versions(self, model_group: str) -> list[ModelVersion]:
         """Return every version of the group, oldest first."""
-        with self._transaction() as conn:
+        check_model_group(model_group)
+        with transaction(self.path) as conn:
             return _select_versions(conn, "g.name = ?", (model_group,))
 
     def set_status(
         self, model_group: str, version: int, status: ApprovalStatus, *, reason: str, changed_by: str
     ) -> ModelVersion:
         """Move a version to `status` and record who/when/why; the same status changes nothing."""
-        target = ApprovalStatus(status)
-        with self._transaction(write=True) as conn:
+        target = check_status_change(model_group, version, status, reason=reason, changed_by=changed_by)
+        with transaction(self.path, write=True) as conn:
             current = _require_version(conn, model_group, version)
             check_transition(model_group, version, current.status, target)
             if current.status == target:
@@ -111,76 +119,20 @@ class SQLiteModelRegistry:
             return _require_version(conn, model_group, version)
 
     def approved_version(self, model_group: str) -> ModelVersion | None:
-        """Return the highest-numbered Approved version, or None."""
-        with self._transaction() as conn:
+        """Return the most recently approved Approved version, or None."""
+        check_model_group(model_group)
+        with transaction(self.path) as conn:
             approved = _select_versions(
                 conn, "g.name = ? AND v.status = ?", (model_group, ApprovalStatus.APPROVED)
             )
-            return approved[-1] if approved else None
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None hands transaction control to _transaction, so BEGIN IMMEDIATE is ours to issue.
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        return conn
-
-    @contextmanager
-    def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """Run the body in one transaction on a fresh connection, committing only if it returns."""
-        # A connection per call: instances hold no open handle, so any process can build or unpickle one.
-        conn = self._connect()
-        try:
-            # IMMEDIATE takes the write lock up front: two registrations queue on the busy timeout instead of
-            # both reading the same last_version, and WAL readers never hit SQLITE_BUSY_SNAPSHOT on upgrade.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
-
-
-def _create_schema(conn: sqlite3.Connection) -> None:
-    """Switch the file to WAL and create the tables if missing; safe to run from many processes."""
-    try:
-        _enable_wal(conn)
-        conn.execute("BEGIN IMMEDIATE")
-        for statement in SCHEMA:
-            conn.execute(statement)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
-
-
-def _enable_wal(conn: sqlite3.Connection) -> None:
-    """Put the file in WAL mode, which lets readers run while a registration writes."""
-    # Switching the journal mode does not wait on the busy timeout: processes opening a new file at the
-    # same moment got "database is locked" at once. So retry until the timeout instead.
-    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
-    while True:
-        try:
-            if conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                return
-        except sqlite3.OperationalError as error:
-            if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                raise
-        if time.monotonic() > deadline:
-            raise sqlite3.OperationalError(
-                f"another process kept the file locked for {BUSY_TIMEOUT_SECONDS} s"
-            )
-        time.sleep(0.01)
+            return latest_approved(approved)
 
 
 def _ensure_group(conn: sqlite3.Connection, model_group: str) -> int:
     """Return the group's id, creating the group on first registration."""
     conn.execute(
         "INSERT INTO model_groups (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
-        (model_group, _utc_now()),
+        (model_group, utc_now()),
     )
     return conn.execute("SELECT id FROM model_groups WHERE name = ?", (model_group,)).fetchone()["id"]
 
@@ -204,7 +156,7 @@ def _insert_version(conn: sqlite3.Connection, group_id: int, candidate: ModelCan
             _to_json(candidate.parameters),
             _to_json(candidate.lineage),
             candidate.created_by,
-            _utc_now(),
+            utc_now(),
         ),
     ).lastrowid
     _insert_history(conn, version_id, ApprovalStatus.PENDING, candidate.created_by, "registered")
@@ -218,7 +170,7 @@ def _insert_history(
     conn.execute(
         "INSERT INTO status_history (version_id, status, changed_by, changed_at, reason) "
         "VALUES (?, ?, ?, ?, ?)",
-        (version_id, status, changed_by, _utc_now(), reason),
+        (version_id, status, changed_by, utc_now(), reason),
     )
 
 
@@ -293,8 +245,3 @@ def _to_model_version(row: sqlite3.Row, history: tuple[StatusChange, ...]) -> Mo
 def _to_json(value: Mapping[str, Any]) -> str:
     """Serialise evidence (metrics, parameters, lineage) as JSON text."""
     return json.dumps(dict(value))
-
-
-def _utc_now() -> str:
-    """Return the current time as ISO-8601 in UTC."""
-    return datetime.now(UTC).isoformat()

@@ -67,6 +67,13 @@ def evaluate_model(
     from sklearn.metrics import average_precision_score, confusion_matrix
 
     y = split.test[spec.label.name].to_numpy(dtype=int)
+    if len(np.unique(y)) < 2:
+        from ml.errors import DataError
+
+        raise DataError(
+            f"the held-out test split ({len(y)} rows) holds only one {spec.label.name} class; "
+            "AUC needs both: train on more rows or raise training.test_fraction"
+        )
     probability = model.predict_proba(split.test)
     predicted = (probability >= model.threshold).astype(int)
     tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, predicted, labels=[0, 1]).ravel())

@@ -109,3 +109,15 @@ def test_name_must_match_folder(tmp_path, local_data):
     local_data["name"] = "dev"
     with pytest.raises(ConfigError, match="name: is 'dev' but the file lives in folder 'local'"):
         load_environment("local", write_env(tmp_path, local_data))
+
+
+def test_held_out_fractions_must_leave_a_train_split(tmp_path, local_data):
+    local_data["training"]["test_fraction"] = 0.8
+    with pytest.raises(ConfigError, match=r"training: .*keep it below 0.9"):
+        load_environment("local", write_env(tmp_path, local_data))
+
+
+def test_retrain_data_names_prepared_parts_or_csv_files(tmp_path, local_data):
+    local_data["reactions"]["retrain_data"] = ["part1", "part3"]
+    with pytest.raises(ConfigError, match=r"reactions.retrain_data: \['part3'\]: use part1, part2"):
+        load_environment("local", write_env(tmp_path, local_data))

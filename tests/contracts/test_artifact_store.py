@@ -1,10 +1,11 @@
 """One contract for every ArtifactStore backend (a later issue adds "sagemaker": S3 on a moto server)."""
 
 import hashlib
+import re
 
 import pytest
 
-from ml.artifacts.codecs import get_content, put_content
+from ml.artifacts.codecs import content_key, get_content, put_content, ref_for_digest
 from ml.artifacts.local import LocalArtifactStore
 from ml.errors import ArtifactIntegrityError
 
@@ -56,3 +57,32 @@ def test_content_addressing_keys_by_digest(store):
 
 def test_exists_is_false_for_unknown_keys(store):
     assert not store.exists("never/written")
+
+
+@pytest.mark.parametrize(
+    "digest",
+    [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "",
+        "a" * 63,
+        "A" * 64,
+        "a" * 64 + "\n",
+        "a" * 65,
+        "g" * 64,
+        "a" * 62 + "/x",
+    ],
+)
+def test_a_digest_that_is_not_sha256_never_becomes_a_key(store, digest):
+    # A digest read back from a tampered registry row must not reach the store as a path.
+    for use in (content_key, lambda d: ref_for_digest(store, d), lambda d: get_content(store, d)):
+        with pytest.raises(
+            ArtifactIntegrityError, match=re.escape(f"artifact digest {digest!r} is not a SHA-256")
+        ):
+            use(digest)
+
+
+def test_content_key_of_a_digest_is_fanned_out_by_its_first_two_characters():
+    digest = hashlib.sha256(b"x").hexdigest()
+
+    assert content_key(digest) == f"sha256/{digest[:2]}/{digest}"

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
-from ml.errors import InvalidTransitionError, ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelCandidate, ModelRegistry, ModelVersion
+from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
+from ml.registry import (
+    MAX_REASON_LENGTH,
+    ApprovalStatus,
+    ModelCandidate,
+    ModelRegistry,
+    ModelVersion,
+    StatusChange,
+    latest_approved,
+)
 from ml.registry.sqlite import SQLiteModelRegistry
 
 # Names SageMaker accepts too (letters, digits, hyphens), so a new backend can run the suite unchanged.
 GROUP = "churn-model"
 OTHER_GROUP = "fraud-model"
+T0 = "2026-01-01T00:00:00+00:00"
 
 
 def _build_local(request: pytest.FixtureRequest) -> ModelRegistry:
@@ -60,6 +72,12 @@ def register_many(registry: ModelRegistry, count: int, group: str = GROUP) -> li
 def approve(registry: ModelRegistry, version: int, group: str = GROUP) -> ModelVersion:
     return registry.set_status(
         group, version, ApprovalStatus.APPROVED, reason="meets gate", changed_by="alice"
+    )
+
+
+def supersede(registry: ModelRegistry, version: int, *, by: int, group: str = GROUP) -> ModelVersion:
+    return registry.set_status(
+        group, version, ApprovalStatus.PENDING, reason=f"superseded by version {by}", changed_by="sync"
     )
 
 
@@ -138,13 +156,60 @@ def test_approved_version_is_none_until_one_is_approved(registry: ModelRegistry)
     assert registry.approved_version("no-such-model") is None
 
 
-def test_approved_version_returns_highest_approved(registry: ModelRegistry) -> None:
+def test_approved_version_returns_most_recently_approved(registry: ModelRegistry) -> None:
     register_many(registry, 4)
     approve(registry, 3)
-    approve(registry, 1)  # approved later, but a lower number
+    approve(registry, 1)  # approved later, though a lower number
     reject(registry, 4)
 
-    assert registry.approved_version(GROUP).version == 3  # type: ignore[union-attr]
+    assert registry.approved_version(GROUP).version == 1  # type: ignore[union-attr]
+
+
+def test_rollback_serves_the_older_version_before_the_newer_is_superseded(registry: ModelRegistry) -> None:
+    register_many(registry, 2)
+    approve(registry, 2)
+    approve(registry, 1)  # the rollback: approved first, the newer version superseded next
+
+    assert registry.approved_version(GROUP).version == 1  # type: ignore[union-attr]
+    supersede(registry, 2, by=1)
+    assert registry.approved_version(GROUP).version == 1  # type: ignore[union-attr]
+
+
+def test_reapproved_version_is_served_over_a_later_approved_one(registry: ModelRegistry) -> None:
+    register_many(registry, 2)
+    approve(registry, 1)
+    approve(registry, 2)
+    supersede(registry, 1, by=2)
+    approve(registry, 1)  # rolled back after 2 had been approved
+
+    assert registry.approved_version(GROUP).version == 1  # type: ignore[union-attr]
+
+
+def approved_at(version: int, *times: str) -> ModelVersion:
+    """An Approved version whose history holds one approval per time (none: approved by another tool)."""
+    history = tuple(StatusChange(ApprovalStatus.APPROVED, "alice", at, "ok") for at in times)
+    digest, uri = f"{version:064x}", "s3://artifacts/models/m"
+    return ModelVersion(GROUP, version, ApprovalStatus.APPROVED, digest, uri, {}, {}, {}, "t", T0, history)
+
+
+# The backends share this rule; equal timestamps cannot be produced through them, so it is tested alone.
+def test_latest_approved_breaks_ties_by_higher_version() -> None:
+    assert latest_approved([approved_at(5, T0), approved_at(2, T0)]).version == 5  # type: ignore[union-attr]
+
+
+def test_latest_approved_ranks_versions_without_approval_history_last() -> None:
+    assert latest_approved([approved_at(1, T0), approved_at(3)]).version == 1  # type: ignore[union-attr]
+    assert latest_approved([approved_at(1), approved_at(3)]).version == 3  # type: ignore[union-attr]
+
+
+def test_approved_version_is_none_when_all_approved_versions_are_gone(registry: ModelRegistry) -> None:
+    register_many(registry, 2)
+    approve(registry, 1)
+    approve(registry, 2)
+    reject(registry, 1)
+    reject(registry, 2)
+
+    assert registry.approved_version(GROUP) is None
 
 
 def test_approving_rejected_version_raises(registry: ModelRegistry) -> None:
@@ -221,3 +286,100 @@ def test_superseding_an_approved_version_returns_it_to_pending(registry: ModelRe
     assert superseded.status == ApprovalStatus.PENDING
     assert registry.approved_version(GROUP) is None
     assert approve(registry, 1).status == ApprovalStatus.APPROVED  # a reviewed rollback may approve it again
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"artifact_digest": "abc123"}, "artifact_digest"),
+        ({"artifact_digest": "A" * 64}, "artifact_digest"),
+        ({"artifact_digest": "a" * 64 + "\n"}, "artifact_digest"),
+        ({"artifact_digest": "../../" + "a" * 58}, "artifact_digest"),
+        ({"created_by": ""}, "created_by"),
+        ({"created_by": " \n"}, "created_by"),
+        ({"model_group": "churn_model"}, "model_group"),
+        ({"model_group": "-churn"}, "model_group"),
+        ({"model_group": "churn-"}, "model_group"),
+        ({"model_group": "m" * 64}, "model_group"),
+        ({"model_group": ""}, "model_group"),
+    ],
+)
+def test_register_refuses_bad_candidate_naming_the_field(
+    registry: ModelRegistry, overrides: dict[str, str], field: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"^{field} "):
+        registry.register(make_candidate(**overrides))  # type: ignore[arg-type]
+
+    assert registry.list_versions(GROUP) == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"changed_by": ""}, "^changed_by '': must not be blank"),
+        ({"changed_by": "\t "}, "^changed_by "),
+        ({"reason": ""}, "^reason '': must not be blank"),
+        ({"reason": " \n "}, "^reason "),
+        ({"reason": "x" * (MAX_REASON_LENGTH + 1)}, rf"^reason: {MAX_REASON_LENGTH + 1} characters, at most"),
+        ({"status": "Approve"}, "^status 'Approve': expected one of PendingManualApproval, Approved"),
+        ({"version": 0}, "^version 0: "),
+        ({"version": "1"}, "^version '1': "),
+        ({"model_group": "churn_model"}, "^model_group 'churn_model': "),
+    ],
+)
+def test_set_status_refuses_bad_arguments_naming_them(
+    registry: ModelRegistry, arguments: dict[str, Any], message: str
+) -> None:
+    registry.register(make_candidate())
+    call: dict[str, Any] = {"model_group": GROUP, "version": 1, "status": "Approved", **arguments}
+
+    with pytest.raises(ConfigError, match=message):
+        registry.set_status(
+            call["model_group"],
+            call["version"],
+            call["status"],
+            reason=call.get("reason", "ok"),
+            changed_by=call.get("changed_by", "alice"),
+        )
+    assert registry.get(GROUP, 1).status == ApprovalStatus.PENDING
+
+
+def test_set_status_checks_arguments_before_looking_the_version_up(registry: ModelRegistry) -> None:
+    with pytest.raises(ConfigError, match=r"^reason "):
+        registry.set_status("no-such-model", 1, ApprovalStatus.APPROVED, reason=" ", changed_by="alice")
+
+
+def test_set_status_accepts_the_status_as_its_string_value(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+
+    approved = registry.set_status(GROUP, 1, "Approved", reason="ok", changed_by="a")  # type: ignore[arg-type]
+
+    assert approved.status == ApprovalStatus.APPROVED
+
+
+def test_reason_of_the_maximum_length_is_kept_whole(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    # hex that does not repeat barely compresses, the hardest case for a backend with a size budget
+    reason = "".join(hashlib.sha256(str(i).encode()).hexdigest() for i in range(MAX_REASON_LENGTH // 64))
+
+    approved = registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason=reason, changed_by="alice")
+
+    assert len(reason) == MAX_REASON_LENGTH
+    assert approved.history[-1].reason == reason
+    assert registry.get(GROUP, 1).history[-1].reason == reason
+
+
+@pytest.mark.parametrize("read", ["get", "list_versions", "approved_version"])
+def test_reads_refuse_a_malformed_group_name(registry: ModelRegistry, read: str) -> None:
+    arguments = ("churn_model", 1) if read == "get" else ("churn_model",)
+
+    with pytest.raises(ConfigError, match=r"^model_group 'churn_model': "):
+        getattr(registry, read)(*arguments)
+
+
+@pytest.mark.parametrize("version", [0, -1, "1", True, 1.0])
+def test_get_refuses_a_malformed_version(registry: ModelRegistry, version: object) -> None:
+    registry.register(make_candidate())
+
+    with pytest.raises(ConfigError, match=rf"^version {re.escape(repr(version))}: expected a whole number"):
+        registry.get(GROUP, version)  # type: ignore[arg-type]

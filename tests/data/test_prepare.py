@@ -146,3 +146,29 @@ def test_training_selector(tmp_path):
     ]
     with pytest.raises(DataError, match="'part3' is neither a prepared part"):
         resolve_training_files(("part3",), tmp_path)
+
+
+def test_overlapping_fractions_are_refused():
+    with pytest.raises(ValueError, match="add up to 1"):
+        stratified_partition(np.array([0, 1] * 10), [-0.05, 0.15, 0.9], seed=1)
+
+
+def test_a_failed_write_keeps_the_previous_set(tmp_path, config, monkeypatch):
+    from ml.data import workflow
+
+    first = prepare_sample_data(config, REPO / config.dataset.source, tmp_path)
+    before = {name: (tmp_path / name).read_bytes() for name in first.row_counts}
+    calls = []
+
+    def failing(frame, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return original(frame, path)
+
+    original = workflow.write_csv_atomically
+    monkeypatch.setattr(workflow, "write_csv_atomically", failing)
+    with pytest.raises(OSError, match="disk full"):
+        prepare_sample_data(with_changes(config, split={"seed": 5}), REPO / config.dataset.source, tmp_path)
+    assert {name: (tmp_path / name).read_bytes() for name in first.row_counts} == before
+    assert not list(tmp_path.glob(".prepare-*"))

@@ -36,6 +36,7 @@ def test_outlier_batch_fails_reports_and_retrains(config, approved_workspace, tm
     assert outcome.run.status == "rejected"
     assert outcome.run.record.stopped_at == "data_quality_gate"
     assert not stale.exists(), "a failed run must not leave a predictions file that looks like its output"
+    assert (tmp_path / "out/predictions.csv.previous").read_text().startswith("record_id,probability\nold")
     violations = json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
     checks = {(v["feature_name"], v["constraint_check_type"]) for v in violations}
     assert ("Age", "baseline_drift_check") in checks
@@ -117,3 +118,32 @@ def test_the_batch_is_read_once(config, approved_workspace, tmp_path, monkeypatc
     services = build_services(config, approved_workspace)
     outcome = run_inference(config, services, approved_workspace, approved_workspace.data_dir / "batch.csv")
     assert outcome.run.status == "succeeded" and reads == [1]
+
+
+def test_a_failed_retraining_still_reports_the_violations(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    (approved_workspace.data_dir / "train-part2.csv").unlink()
+    outcome = run_inference(
+        config, services, approved_workspace, approved_workspace.data_dir / "batch-outliers.csv"
+    )
+    assert outcome.run.status == "rejected"
+    assert outcome.retraining is None
+    assert (
+        outcome.retraining_note.startswith("retraining failed: ")
+        and "train-part2.csv" in outcome.retraining_note
+    )
+    assert [e["kind"] for e in services.notifier.read_events()][-3:] == [
+        "inference_violations",
+        "retraining_started",
+        "train_failed",
+    ]
+
+
+def test_the_wrong_file_fails_without_retraining(config, approved_workspace):
+    services = build_services(config, approved_workspace)
+    outcome = run_inference(
+        config, services, approved_workspace, approved_workspace.data_dir / "batch-labels.csv"
+    )
+    assert outcome.run.status == "rejected"
+    assert outcome.retraining is None and "wrong file" in outcome.retraining_note
+    assert "retraining_started" not in [e["kind"] for e in services.notifier.read_events()]

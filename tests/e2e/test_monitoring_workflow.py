@@ -220,3 +220,18 @@ def test_cli_infer_prints_the_report_and_history_shows_each_check(approved_works
     assert trend["kind"] == "data_quality" and "drift" in trend["columns"] and len(trend["checks"]) == 2
     unknown = mlops("--work-dir", work, "monitor", "history", "--metric", "gini")
     assert unknown.exit_code == 2 and "metric 'gini' is in no recorded model-quality check" in unknown.stderr
+
+
+def test_a_version_no_longer_served_is_not_retrained_for(config, approved_workspace, scored, tmp_path):
+    from ml.orchestration.workflows import run_train
+    from ml.registry.approvals import approve_version
+
+    services = build_services(config, approved_workspace)
+    data = [approved_workspace.data_dir / "train-part1.csv", approved_workspace.data_dir / "train-part2.csv"]
+    v2 = run_train(config, services, approved_workspace, data).values["model_version"]
+    approve_version(services.registry, config.model_group, v2.version, changed_by="rita", reason="newer")
+    labels = flipped_labels(approved_workspace.data_dir / "batch-labels.csv", tmp_path / "flipped.csv")
+    outcome = run_model_quality(config, services, approved_workspace, scored, labels, tmp_path / "mq")
+    assert outcome.run.status == "rejected"
+    assert outcome.retraining is None
+    assert "no longer the approved version" in outcome.retraining_note

@@ -1,6 +1,9 @@
 import json
 
+import pytest
+
 from ml.artifacts.codecs import get_json
+from ml.errors import DataError
 from ml.orchestration.workflows import run_train
 from tests.conftest import with_changes
 
@@ -62,3 +65,9 @@ def test_bad_training_file_notifies_train_failed(config, services, workspace, tm
     else:
         raise AssertionError("expected a DataError")
     assert [e["kind"] for e in services.notifier.read_events()] == ["train_failed"]
+
+
+def test_the_same_record_twice_is_refused(config, services, workspace):
+    part1 = workspace.data_dir / "train-part1.csv"
+    with pytest.raises(DataError, match=r"record id\(s\) appear more than once"):
+        run_train(config, services, workspace, [part1, part1])

@@ -1,6 +1,7 @@
-"""A throwaway git repository with two embedded-backend environments in pull-request approval mode.
+"""A throwaway git repository with embedded-backend environments: dev and prod approve by pull request, lab
+directly in the registry.
 
-dev and prod share one work dir, and so one registry: the stand-in for the central registry account. The
+All three share one work dir, and so one registry: the stand-in for the central registry account. The
 same commands run against SageMaker in the real deployment; the sync and policy logic is also run against
 the SageMaker registry on moto in tests/registry.
 """
@@ -21,9 +22,9 @@ def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
-def make_env(configs: Path, name: str, **governance) -> None:
+def make_env(configs: Path, name: str, mode: str = "pull_request", **governance) -> None:
     data = yaml.safe_load((REPO / "configs/local/environment.yaml").read_text())
-    data.update(name=name, approvals={"mode": "pull_request"})
+    data.update(name=name, approvals={"mode": mode})
     data["governance"].update(governance)
     (configs / name).mkdir(parents=True)
     (configs / name / "environment.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
@@ -35,6 +36,7 @@ def repo(tmp_path, prepared_dir) -> Path:
     shutil.copytree(REPO / "data", root / "data")
     make_env(root / "configs", "dev", separation_of_duties=True)
     make_env(root / "configs", "prod", separation_of_duties=True, require_prior_approval_in=["dev"])
+    make_env(root / "configs", "lab", mode="direct", separation_of_duties=True)  # approves in the registry
     shutil.copytree(prepared_dir, root / "work" / "data")
     git(root, "init", "-q", "-b", "main")
     git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", "-A")
@@ -42,9 +44,11 @@ def repo(tmp_path, prepared_dir) -> Path:
     return root
 
 
-def commit(repo: Path, message: str) -> None:
+def commit(repo: Path, message: str) -> str:
+    """Commit everything; return the new commit's SHA."""
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", "-A")
     git(repo, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", message)
+    return git(repo, "rev-parse", "HEAD").strip()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import sys
 import yaml
 
 from ml.registry.sqlite import SQLiteModelRegistry
-from tests.gitops.conftest import commit
+from tests.gitops.conftest import commit, git
 
 GROUP = "mammo-severity-model-package"
 
@@ -120,6 +120,7 @@ def test_policy_requires_dev_first_and_separation_of_duties(repo, mlops, trained
 
 def test_policy_check_without_env_checks_every_approval_file(repo, mlops, trained):
     approve(mlops, "dev", 1)
+    commit(repo, "approve v1 in dev")
     approve(mlops, "prod", 1)
     result = mlops("policy", "check")
     assert result.exit_code == 0, result.output
@@ -137,15 +138,26 @@ def test_downgrade_needs_flag_and_reason(repo, mlops, trained):
     assert mlops("policy", "check", "--env", "dev").exit_code == 0
 
 
-def test_reject_by_pull_request_then_sync(repo, mlops, trained):
+def test_approving_a_version_the_registry_rejected_exits_5_and_keeps_the_rejection(repo, mlops, trained):
     result = mlops("reject", "--env", "dev", "--version", "2", "--by", "rita", "--reason", "calibration off")
     assert result.exit_code == 0, result.output
     mlops("registry", "sync", "--env", "dev")
     assert statuses(repo)[2] == "Rejected"
+    path = repo / "configs/dev/approved-model.yaml"
+    before = path.read_text()
     again = approve(mlops, "dev", 2)
-    assert again.exit_code == 0  # the file may say so, but the sync refuses a rejected version
-    refused = mlops("registry", "sync", "--env", "dev")
-    assert refused.exit_code == 5 and "cannot become Approved" in refused.stderr
+    assert again.exit_code == 5 and "is Rejected; it cannot become Approved" in again.stderr
+    assert path.read_text() == before
+
+
+def test_approving_a_version_the_file_rejects_exits_5_and_keeps_the_rejection(repo, mlops, trained):
+    mlops("reject", "--env", "dev", "--version", "2", "--by", "rita", "--reason", "calibration off")
+    assert statuses(repo)[2] == "PendingManualApproval"  # not synced: only the file says so
+    again = approve(mlops, "dev", 2)
+    assert again.exit_code == 5
+    assert "approved-model.yaml: rejections:" in again.stderr and "cannot become Approved" in again.stderr
+    file = yaml.safe_load((repo / "configs/dev/approved-model.yaml").read_text())
+    assert [r["version"] for r in file["rejections"]] == [2] and file["approvals"] == []
 
 
 def test_digest_mismatch_in_the_file_is_refused(repo, mlops, trained):
@@ -156,3 +168,82 @@ def test_digest_mismatch_in_the_file_is_refused(repo, mlops, trained):
     path.write_text(text.replace(digest, "ab" * 32))
     result = mlops("registry", "sync", "--env", "dev")
     assert result.exit_code == 4 and "the file pins " + "ab" * 32 in result.stderr
+
+
+def test_one_commit_approving_dev_and_prod_is_not_approved_in_dev_first(repo, mlops, trained):
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")  # the base the pull request targets
+    approve(mlops, "dev", 1)
+    approve(mlops, "prod", 1)
+    commit(repo, "approve v1 in dev and prod at once")
+    for base in ([], ["--base", "origin/main"]):  # default: merge-base of HEAD with origin/main
+        result = mlops("policy", "check", "--env", "prod", *base)
+        assert result.exit_code == 13, result.output
+        assert "not approved in dev first" in result.output
+
+
+def test_dev_approval_merged_first_then_prod_is_ok(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    merged = commit(repo, "approve v1 in dev")
+    approve(mlops, "prod", 1)
+    commit(repo, "approve v1 in prod")
+    result = mlops("policy", "check", "--env", "prod", "--base", merged)
+    assert result.exit_code == 0, result.output
+    assert f"commit {merged[:12]}" in result.stderr
+
+
+def test_prior_approvals_come_from_commits_not_the_work_tree(repo, mlops, trained):
+    approve(mlops, "dev", 1)  # uncommitted; there is no origin/main, so the default base is HEAD
+    approve(mlops, "prod", 1)
+    result = mlops("policy", "check", "--env", "prod")
+    assert result.exit_code == 13 and "not approved in dev first" in result.output
+
+
+def test_unknown_base_is_refused_naming_it(repo, mlops, trained):
+    approve(mlops, "prod", 1)
+    result = mlops("policy", "check", "--env", "prod", "--base", "origin/nowhere")
+    assert result.exit_code == 2 and "--base 'origin/nowhere': not a commit" in result.stderr
+
+
+def test_history_versions_that_no_longer_validate_are_counted(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    path = repo / "configs/dev/approved-model.yaml"
+    valid = path.read_text()
+    path.write_text(valid.replace("approved_by:", "approver:"))  # a key today's schema refuses
+    commit(repo, "an old layout")
+    path.write_text(valid)
+    commit(repo, "approve v1 in dev")
+    approve(mlops, "prod", 1)
+    result = mlops("policy", "check", "--env", "prod")
+    assert result.exit_code == 0, result.output
+    assert "ignored 1 old version(s) of" in result.stderr
+    assert "dev/approved-model.yaml that no longer validate" in result.stderr
+
+
+def test_blank_approver_or_reason_is_refused(mlops, trained):
+    for option in ("--by", "--reason"):
+        args = {"--by": "rita", "--reason": "ok", option: "  "}
+        for command in ("approve", "reject"):
+            result = mlops(command, "--env", "lab", "--version", "1", *[x for kv in args.items() for x in kv])
+            assert result.exit_code == 2, result.output
+            assert f"Invalid value for '{option}': must not be blank" in result.stderr
+
+
+def test_direct_downgrade_needs_flag_and_reason(repo, mlops, trained):
+    assert approve(mlops, "lab", 2).exit_code == 0
+    refused = approve(mlops, "lab", 1)
+    assert refused.exit_code == 13 and "downgrade from v2 to v1" in refused.stderr
+    assert statuses(repo) == {1: "PendingManualApproval", 2: "Approved"}
+    no_reason = approve(mlops, "lab", 1, "rita", "--allow-downgrade")
+    assert no_reason.exit_code == 2 and "downgrade_reason" in no_reason.stderr
+    rollback = approve(mlops, "lab", 1, "rita", "--allow-downgrade", "--downgrade-reason", "v2 miscalibrated")
+    assert rollback.exit_code == 0, rollback.output
+    assert statuses(repo) == {1: "Approved", 2: "PendingManualApproval"}
+    latest = SQLiteModelRegistry(repo / "work/registry.db").get(GROUP, 1).history[-1]
+    assert "downgrade: v2 miscalibrated" in latest.reason
+
+
+def test_direct_approval_keeps_separation_of_duties(repo, mlops, trained):
+    result = approve(mlops, "lab", 1, "Tom")
+    assert result.exit_code == 13
+    assert "'Tom' trained this version; separation of duties requires another approver" in result.stderr
+    assert statuses(repo)[1] == "PendingManualApproval"

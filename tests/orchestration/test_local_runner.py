@@ -107,3 +107,27 @@ def test_progress_reports_each_step(runner):
     runner.run(spec(), {"a": 1, "b": 1, "minimum": 1}, {})
     assert any("[toy 1/2] add" in m for m in messages)
     assert any("gate done in" in m for m in messages)
+
+
+@dataclass(frozen=True)
+class Unencodable:
+    value: int
+
+    def to_dict(self):
+        raise RuntimeError("cannot encode")
+
+
+def test_a_failure_to_store_outputs_fails_the_run_and_notifies(runner):
+    pipeline = PipelineSpec(
+        "toy",
+        (Step("make", Unencodable, ("a",), ("total",)),),
+        ("a",),
+        {"total": "json"},
+        failure_event="train_failed",
+    )
+    result = runner.run(pipeline, {"a": 1}, {})
+    assert result.status == "failed"
+    record = json.loads((result.run_dir / "run.json").read_text())
+    assert record["status"] == "failed"
+    assert record["steps"][0]["error"] == "storing outputs: RuntimeError: cannot encode"
+    assert [e["kind"] for e in runner.notifier.read_events()] == ["train_failed"]

@@ -1,12 +1,15 @@
 import pytest
+import yaml
 
-from ml.errors import ConfigError, ModelNotFoundError
+from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
 from ml.registry import ApprovalStatus
 from ml.registry.approvals import (
     Approval,
+    ApprovalFile,
     Rejection,
     approve_version,
     load_approval_file,
+    require_approvable,
     require_digest,
     write_approval,
     write_rejection,
@@ -98,8 +101,6 @@ def test_bad_files_name_file_and_field(tmp_path, text, message):
 def test_two_approvals_for_one_group_are_refused(tmp_path):
     path = tmp_path / "approved-model.yaml"
     entry = approval().model_dump()
-    import yaml
-
     path.write_text(yaml.safe_dump({"approvals": [entry, {**entry, "version": 2}]}))
     with pytest.raises(ConfigError, match=r"approvals.1.model_group: 'churn-model' is approved twice"):
         load_approval_file(path)
@@ -127,3 +128,89 @@ def test_approve_version_supersedes_the_previous_one(registry):  # noqa: F811
     ]
     assert registry.get(GROUP, 1).history[-1].reason == "superseded by version 2: better"
     assert approve_version(registry, GROUP, 2, changed_by="rita", reason="again") == []
+
+
+def test_every_value_stays_on_one_line(tmp_path):
+    path = tmp_path / "approved-model.yaml"
+    write_approval(path, approval(reason="; ".join(["AUC CI above 0.8 on held-out data"] * 6)))
+    lines = path.read_text().splitlines()
+    assert f"    artifact_digest: {DIGEST}" in lines
+    assert any(line.startswith("    reason: AUC CI") and line.endswith("data") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("approved_at", "whenever"),
+        ("approved_at", "2026-11-25"),
+        ("approved_at", "2026-11-25T12:00:00"),
+        ("approved_at", "2026-11-25T12:00:00+02:00"),
+        ("rejected_at", "soon"),
+    ],
+)
+def test_timestamps_must_be_iso_8601_utc(tmp_path, field, value):
+    path = tmp_path / "approved-model.yaml"
+    section = "approvals" if field == "approved_at" else "rejections"
+    entry = (approval() if section == "approvals" else rejection()).model_dump()
+    entry[field] = value
+    path.write_text(yaml.safe_dump({section: [entry]}))
+    with pytest.raises(ConfigError, match=rf"{section}\.0\.{field}: expected an ISO-8601 UTC timestamp"):
+        load_approval_file(path)
+
+
+def test_unquoted_utc_timestamps_are_read_and_kept_as_z(tmp_path):
+    path = tmp_path / "approved-model.yaml"
+    write_approval(path, approval())
+    path.write_text(path.read_text().replace("'2026-11-25T12:00:00Z'", "2026-11-25T12:00:00+00:00"))
+    assert load_approval_file(path).approval_for(GROUP).approved_at == "2026-11-25T12:00:00Z"
+
+
+def test_unknown_key_says_what_the_approval_file_expects(tmp_path):
+    path = tmp_path / "approved-model.yaml"
+    write_approval(path, approval())
+    path.write_text(path.read_text().replace("approved_by:", "approver:"))
+    with pytest.raises(ConfigError) as error:
+        load_approval_file(path)
+    message = str(error.value)
+    assert "approvals.0.approver: unknown key" in message and "schema.json" not in message
+    assert "an approval takes: model_group, version, artifact_digest" in message
+
+
+def rejection(version: int = 1) -> Rejection:
+    return Rejection(
+        model_group=GROUP,
+        version=version,
+        artifact_digest=DIGEST,
+        rejected_by="rita",
+        rejected_at="2026-11-25T13:00:00Z",
+        reason="bias found",
+    )
+
+
+def test_approving_never_drops_a_rejection(tmp_path):
+    path = tmp_path / "approved-model.yaml"
+    write_rejection(path, rejection(1))
+    write_approval(path, approval(version=2))
+    assert [r.version for r in load_approval_file(path).rejections] == [1]
+    with pytest.raises(ConfigError, match="also listed under rejections"):
+        write_approval(path, approval(version=1))
+    assert [r.version for r in load_approval_file(path).rejections] == [1]
+
+
+def test_a_version_both_approved_and_rejected_is_refused(tmp_path):
+    path = tmp_path / "approved-model.yaml"
+    path.write_text(
+        yaml.safe_dump({"approvals": [approval().model_dump()], "rejections": [rejection().model_dump()]})
+    )
+    with pytest.raises(ConfigError, match=r"approvals\.0: churn-model v1 is also listed under rejections"):
+        load_approval_file(path)
+
+
+def test_require_approvable_refuses_rejected_in_registry_or_file(registry):  # noqa: F811
+    version = registry.register(make_candidate(DIGEST))
+    require_approvable(ApprovalFile(), version, "f.yaml")
+    with pytest.raises(InvalidTransitionError, match=r"f\.yaml: rejections: .* cannot become Approved"):
+        require_approvable(ApprovalFile(rejections=[rejection()]), version, "f.yaml")
+    rejected = registry.set_status(GROUP, 1, ApprovalStatus.REJECTED, reason="bias", changed_by="rita")
+    with pytest.raises(InvalidTransitionError, match="is Rejected; it cannot become Approved"):
+        require_approvable(ApprovalFile(), rejected, "f.yaml")

@@ -2,7 +2,7 @@ import pytest
 
 from ml.registry import ApprovalStatus
 from ml.registry.approvals import Approval, ApprovalFile, Rejection
-from ml.registry.policy import PolicyContext, check_policy
+from ml.registry.policy import PolicyContext, check_policy, decision_problems, newest_ever_approved
 from tests.contracts.test_model_registry import GROUP, make_candidate, registry  # noqa: F401
 
 SOURCE = "configs/prod/approved-model.yaml"
@@ -111,3 +111,23 @@ def test_rejection_of_unknown_version(registry):  # noqa: F811
     )
     lines = check_policy(ApprovalFile(rejections=[rejection]), registry, context())
     assert lines and "rejections.0" in lines[0] and "not registered" in lines[0]
+
+
+def test_newest_ever_approved_counts_superseded_versions(registry):  # noqa: F811
+    for n in (1, 2, 3):
+        registry.register(candidate(n))
+    assert newest_ever_approved(registry.list_versions(GROUP)) is None
+    registry.set_status(GROUP, 2, ApprovalStatus.APPROVED, reason="ok", changed_by="rita")
+    registry.set_status(GROUP, 2, ApprovalStatus.PENDING, reason="superseded", changed_by="rita")
+    assert newest_ever_approved(registry.list_versions(GROUP)) == 2
+
+
+def test_decision_rules_are_the_ones_the_policy_applies(registry):  # noqa: F811
+    for n in (1, 2):
+        registry.register(candidate(n, created_by="rita"))
+    registry.set_status(GROUP, 2, ApprovalStatus.APPROVED, reason="ok", changed_by="ana")
+    version = registry.get(GROUP, 1)
+    lines = decision_problems(approval(1), version, registry, separation_of_duties=True)
+    assert [line.split(" ")[0] for line in lines] == ["downgrade", "approved_by"]
+    assert "--allow-downgrade --downgrade-reason" in lines[0]
+    assert decision_problems(approval(1), version, registry, separation_of_duties=False) == lines[:1]

@@ -15,10 +15,10 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-import ml.registry.sagemaker as sagemaker_backend
+import ml.registry.sagemaker_metadata as metadata_layout
 from ml.artifacts import ArtifactRef
 from ml.errors import ConfigError, MlopsError, ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelCandidate
+from ml.registry import MAX_REASON_LENGTH, ApprovalStatus, ModelCandidate, StatusChange
 from ml.registry.sagemaker import SageMakerModelRegistry
 from ml.train.evaluate import EvaluationMetrics
 from ml.train.gate import GateDecision
@@ -211,7 +211,8 @@ def test_realistic_evidence_and_history_stay_within_aws_limits(
     candidate = realistic_candidate(config)
     registry.register(candidate)
     for status in ("Approved", "PendingManualApproval", "Approved", "Rejected"):
-        registry.set_status(GROUP, 1, ApprovalStatus(status), reason="x" * 2000, changed_by="sync-approvals")
+        reason = "x" * MAX_REASON_LENGTH
+        registry.set_status(GROUP, 1, ApprovalStatus(status), reason=reason, changed_by="sync-approvals")
 
     described = describe_version_one(fresh_moto)
     assert_within_aws_limits(described["CustomerMetadataProperties"])
@@ -222,14 +223,12 @@ def test_realistic_evidence_and_history_stay_within_aws_limits(
         candidate.lineage,
     )
     assert len(stored.history) == 5
-    assert stored.history[-1].reason == "x" * sagemaker_backend.REASON_LIMIT
+    assert stored.history[-1].reason == "x" * MAX_REASON_LENGTH
 
 
 def test_budget_fits_aws_entry_limit() -> None:
     fixed = 2  # ml:digest, ml:format
-    assert (
-        fixed + sagemaker_backend.EVIDENCE_ENTRIES + sagemaker_backend.HISTORY_ENTRIES <= metadata_limits()[0]
-    )
+    assert fixed + metadata_layout.EVIDENCE_ENTRIES + metadata_layout.HISTORY_ENTRIES <= metadata_limits()[0]
 
 
 def test_long_history_keeps_registration_entry_and_latest_changes(
@@ -406,3 +405,93 @@ def test_socket_guard_uninstalls_cleanly() -> None:
     uninstall()
 
     assert (socket.socket.connect, socket.getaddrinfo) == before
+
+
+def test_approvals_made_outside_the_registry_rank_below_recorded_ones(
+    registry: SageMakerModelRegistry, fresh_moto: MotoServer
+) -> None:
+    client = fresh_moto.client("sagemaker")
+    registry.register(make_candidate())
+    registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="ok", changed_by="alice")
+    container = {"Image": IMAGE, "ModelDataUrl": "s3://b/model.tar.gz"}
+    for _ in range(2):  # e.g. approved in the console: no history entry says when
+        client.create_model_package(
+            ModelPackageGroupName=GROUP,
+            ModelApprovalStatus="Approved",
+            InferenceSpecification={"Containers": [container]},
+        )
+
+    assert registry.approved_version(GROUP).version == 1  # type: ignore[union-attr]
+    registry.set_status(GROUP, 1, ApprovalStatus.REJECTED, reason="bias", changed_by="bob")
+    assert registry.approved_version(GROUP).version == 3  # type: ignore[union-attr]
+
+
+def test_status_change_too_large_for_sagemaker_is_refused(registry: SageMakerModelRegistry) -> None:
+    registry.register(make_candidate())
+    changed_by = "".join(sha(str(i)) for i in range(200))  # 12,800 characters that barely compress
+
+    with pytest.raises(MlopsError, match=r"takes \d+ metadata entries.*Shorten changed_by or reason"):
+        registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="ok", changed_by=changed_by)
+    assert registry.get(GROUP, 1).status == ApprovalStatus.PENDING
+
+
+def change(number: int, reason: str = "ok") -> StatusChange:
+    return StatusChange(ApprovalStatus.APPROVED, "alice", f"2026-01-01T00:00:{number:02d}+00:00", reason)
+
+
+def test_pack_round_trips_within_aws_limits() -> None:
+    document = {"lineage": {f"part-{i}.csv": sha(str(i)) for i in range(60)}, "note": "größer {ünd} [json]"}
+
+    packed = metadata_layout.pack("ml:evidence", document)
+
+    assert len(packed) > 10  # more chunks than one digit could order
+    assert_within_aws_limits(packed)
+    assert metadata_layout.unpack(packed, "ml:evidence") == document
+    assert metadata_layout.unpack(packed, "ml:history") is None
+
+
+def test_history_keeps_every_reason_whole() -> None:
+    history = (change(0, "registered"), change(1, "r" * MAX_REASON_LENGTH))
+
+    packed = metadata_layout.pack_history(history)
+
+    assert metadata_layout.read_history(packed) == history
+
+
+def test_history_keeps_registration_entry_and_the_latest_changes() -> None:
+    history = [change(0, "registered")] + [change(i % 60) for i in range(1, 80)]
+
+    kept = metadata_layout.read_history(metadata_layout.pack_history(history))
+
+    assert len(kept) == metadata_layout.HISTORY_LIMIT
+    assert (kept[0], kept[1:]) == (history[0], tuple(history[-(metadata_layout.HISTORY_LIMIT - 1) :]))
+
+
+def test_history_over_budget_drops_oldest_changes_but_never_the_latest() -> None:
+    reasons = ["".join(sha(f"{i}-{j}") for j in range(16)) for i in range(12)]  # 1,024 hex characters each
+    history = [change(0, "registered")] + [change(i + 1, reason) for i, reason in enumerate(reasons)]
+
+    packed = metadata_layout.pack_history(history)
+    kept = metadata_layout.read_history(packed)
+
+    assert len(packed) <= metadata_layout.HISTORY_ENTRIES
+    assert 2 <= len(kept) < len(history)
+    assert (kept[0], kept[-1]) == (history[0], history[-1])
+    assert list(kept[1:]) == history[len(history) - len(kept) + 1 :]
+
+
+def test_metadata_update_replaces_the_history_and_keeps_the_rest() -> None:
+    long_history = [change(0, "registered")] + [change(i, sha(str(i)) * 4) for i in range(1, 20)]
+    old = {"ml:digest": "a" * 64, "ml:evidence:00": "e", **metadata_layout.pack_history(long_history)}
+
+    update = metadata_layout.metadata_update(old, [change(0, "registered")])
+
+    new = update["CustomerMetadataProperties"]
+    assert (new["ml:digest"], new["ml:evidence:00"]) == ("a" * 64, "e")
+    assert metadata_layout.read_history(new) == (change(0, "registered"),)
+    assert update["CustomerMetadataPropertiesToRemove"] == sorted(set(old) - set(new))
+    assert update["CustomerMetadataPropertiesToRemove"]
+
+
+def test_packages_without_our_metadata_read_as_empty() -> None:
+    assert (metadata_layout.read_evidence({}), metadata_layout.read_history({"other": "x"})) == ({}, ())

@@ -120,7 +120,9 @@ def test_number_of_failed_registration_is_not_skipped(db_path: Path, monkeypatch
 
 
 def test_processes_registering_at_once_get_distinct_versions(db_path: Path) -> None:
-    batches = [[f"w{worker}-{i:02d}" for i in range(REGISTRATIONS_PER_WORKER)] for worker in range(WORKERS)]
+    batches = [
+        [f"{worker:032x}{i:032x}" for i in range(REGISTRATIONS_PER_WORKER)] for worker in range(WORKERS)
+    ]
 
     run_workers(db_path, batches)
 
@@ -135,3 +137,10 @@ def test_processes_registering_same_artifact_get_one_version(db_path: Path) -> N
 
     versions = SQLiteModelRegistry(db_path).list_versions(GROUP)
     assert [(v.version, len(v.history)) for v in versions] == [(1, 1)]
+
+
+def test_records_file_uris_that_the_sagemaker_backend_refuses(db_path: Path) -> None:
+    # The one input the backends answer differently: SageMaker must load the model from S3 itself.
+    version = SQLiteModelRegistry(db_path).register(make_candidate("a" * 64))
+
+    assert version.artifact_uri == f"file:///artifacts/{'a' * 64}"
