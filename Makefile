@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint lock clean
+.PHONY: setup demo test lint bench lock clean
 
 setup: $(STAMP)
 
@@ -25,6 +25,11 @@ test: setup
 lint: setup
 	$(BIN)/ruff check ml tests benchmarks
 	$(BIN)/ruff format --check ml tests benchmarks
+
+# Speed as ratios against baselines measured in the same run (never asserted in tests); QUICK=1 for the
+# short variant. Prints one table and writes benchmarks/results/latest.{json,md}.
+bench: setup
+	$(BIN)/python benchmarks/run_all.py $(if $(filter 1,$(QUICK)),--quick)
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs pip-tools in a scratch venv).
 lock:

@@ -266,6 +266,48 @@ def engine_main(engine: str, work: Path, rows: int) -> None:
     print(json.dumps(result))
 
 
+def compare_engines(rows: int, repeat: int, evidently_venv: Path) -> dict:
+    """Write the data once, then time each engine in its own process; main() prints it, run() makes rows."""
+    with tempfile.TemporaryDirectory(prefix="drift-bench-") as folder:
+        work = Path(folder)
+        child = [sys.executable, __file__, "--work-dir", str(work), "--rows", str(rows), "--engine"]
+        # Linux carries a parent's peak RSS into its children, so the parent never holds the data itself.
+        run_child([*child, "prepare"])
+        ours = best_of(repeat, [*child, "ours"])
+        imports = run_child([*child, "imports"])
+        read = best_of(repeat, [*child, "read"])
+        others = {
+            "numpy/scipy, one read": best_of(repeat, [*child, "numpy"]),
+            "Evidently DataDriftPreset": evidently_result(work, evidently_venv, max(1, repeat - 2)),
+        }
+    return {"ours": ours, "imports": imports, "read": read, "others": others}
+
+
+def run(quick: bool) -> list:
+    """Rows for benchmarks/run_all.py: ours against each other engine (quick: 200k rows, one run each)."""
+    from common import Result
+
+    rows, repeat = (200_000, 1) if quick else (1_000_000, 3)
+    measured = compare_engines(rows, repeat, EVIDENTLY_VENV)
+    ours = measured["ours"]
+    context = (
+        f"best of {repeat}; of ours, the chunked CSV read alone {measured['read']['seconds']:.2f} s; "
+        f"an import-only process peaks at {measured['imports']['peak_rss_mb']:.0f} MB"
+    )
+    results = []
+    for name, other in measured["others"].items():
+        label = f"drift {rows:,} rows vs {name}"
+        if isinstance(other, str):
+            results.append(Result(label, ours["seconds"], None, None, other))
+            continue
+        flagged = ", ".join(other["flagged"]) or "nothing"
+        note = f"{name} peaks at {other['peak_rss_mb']:.0f} MB; it flagged {flagged}"
+        # The context is the same for every comparison: say it once.
+        note = f"{note}; {context}" if not results else note
+        results.append(Result(label, ours["seconds"], other["seconds"], ours["peak_rss_mb"], note))
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -282,21 +324,11 @@ def main() -> None:
         return
     if args.install_evidently:
         install_evidently(args.evidently_venv)
-    with tempfile.TemporaryDirectory(prefix="drift-bench-") as folder:
-        work = Path(folder)
-        child = [sys.executable, __file__, "--work-dir", str(work), "--rows", str(args.rows), "--engine"]
-        # Linux carries a parent's peak RSS into its children, so the parent never holds the data itself.
-        run_child([*child, "prepare"])
-        ours = best_of(args.repeat, [*child, "ours"])
-        imports = run_child([*child, "imports"])
-        read = best_of(args.repeat, [*child, "read"])
-        others = {
-            "numpy/scipy, one read": best_of(args.repeat, [*child, "numpy"]),
-            "Evidently DataDriftPreset": evidently_result(work, args.evidently_venv, max(1, args.repeat - 2)),
-        }
-        print_table(ours, others, args.rows)
-        print(f"of ours, the chunked CSV read alone (pandas, iter_csv_chunks) takes {read['seconds']:.2f} s")
-        print(f"an engine process that only starts and imports ours peaks at {imports['peak_rss_mb']:.0f} MB")
+    measured = compare_engines(args.rows, args.repeat, args.evidently_venv)
+    ours, read, imports = measured["ours"], measured["read"], measured["imports"]
+    print_table(ours, measured["others"], args.rows)
+    print(f"of ours, the chunked CSV read alone (pandas, iter_csv_chunks) takes {read['seconds']:.2f} s")
+    print(f"an engine process that only starts and imports ours peaks at {imports['peak_rss_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

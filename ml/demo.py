@@ -11,7 +11,7 @@ from ml.config.schema import EnvironmentConfig
 from ml.errors import ConfigError, MlopsError
 from ml.orchestration.local import RunResult
 from ml.registry import ModelVersion
-from ml.registry.approvals import approve_version
+from ml.registry.gitops import approve_directly
 
 MARKER = ".mlops-demo"
 TRAINER = "demo-trainer"
@@ -82,11 +82,9 @@ class _Demo:
 
     def approve(self, version: ModelVersion, step: str, reason: str) -> None:
         self.progress(f"== scenario {step}")
-        # The same rule `mlops approve` and the registry sync use: the previous approval is superseded.
-        registry = self.services.registry
-        approve_version(
-            registry, self.config.model_group, version.version, changed_by=REVIEWER, reason=reason
-        )
+        # Exactly what `mlops approve` does in a direct-mode environment: governance rules, then supersession.
+        decision = {"version": version.version, "approved_by": REVIEWER, "reason": reason}
+        approve_directly(self.config, self.services.registry, decision)
         self.rows.append((step, f"v{version.version} Approved by {REVIEWER}", "", _registry_entry(version)))
 
     def score_clean(self, expected: ModelVersion, step: str):

@@ -9,7 +9,6 @@ environment's direct approvals and the sync, so both backends and both modes obe
 from __future__ import annotations
 
 import contextlib
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,16 +19,6 @@ from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
 from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion, check_transition
 
 APPROVAL_FILE = "approved-model.yaml"
-HEADER = """\
-# Which model version this environment serves. Change it only through a pull request:
-#   mlops approve --env <env> --version N --by NAME --reason TEXT
-# edits this file and writes the pull-request description with the evidence; after merge,
-#   mlops registry sync --env <env>
-# makes the model registry agree with this file. Git history is the audit trail.
-"""
-# Wide enough that no value (a 64-character digest, a long reason) is folded onto a second line, which
-# would make the reviewed diff harder to read and to grep.
-LINE_WIDTH = 4096
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
@@ -55,7 +44,8 @@ class _Entry(BaseModel):
     model_group: str = Field(min_length=1)
     version: int = Field(ge=1)
     artifact_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the model artifact")
-    reason: str = Field(min_length=1)
+    # The registry keeps reasons up to 1024 characters; the sync appends its source and commit (~100).
+    reason: str = Field(min_length=1, max_length=900)
     evidence: str = Field(default="", description="pull request, run id or report the decision rests on")
 
 
@@ -153,7 +143,7 @@ def parse_approval_file(text: str, source: Path | str) -> ApprovalFile:
             approvals for one group, an approved version that is also rejected; the message names
             `source` and the dotted field.
     """
-    data = _read_round_trip(text, source)
+    data = read_round_trip(text, source)
     return _validate_file(_plain(data) if data else {}, source)
 
 
@@ -175,7 +165,7 @@ def _validate_file(data: Any, source: Path | str) -> ApprovalFile:
         raise ConfigError("\n".join(lines)) from None
 
 
-def _read_round_trip(text: str, source: Path | str) -> Any:
+def read_round_trip(text: str, source: Path | str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
@@ -205,77 +195,6 @@ def _plain(value: Any) -> Any:
 
 def now_utc() -> str:
     return datetime.now(UTC).strftime(TIMESTAMP_FORMAT)
-
-
-def write_approval(path: Path, approval: Approval) -> None:
-    """Set the group's approval in place (comments and key order kept); rejections are never dropped.
-
-    Raises:
-        ConfigError: the file is invalid, or it lists the version under rejections.
-    """
-    _, data = _document(path)
-    entries = data.setdefault("approvals", [])
-    entry = approval.model_dump(exclude_defaults=False)
-    index = next((i for i, e in enumerate(entries) if e.get("model_group") == approval.model_group), None)
-    if index is None:
-        entries.append(entry)
-    else:
-        _update_in_place(entries[index], entry)
-    _save(path, data)
-
-
-def write_rejection(path: Path, rejection: Rejection) -> None:
-    """Record a rejection; if the rejected version is the approved one, the approval is removed."""
-    _, data = _document(path)
-    _drop(data, "approvals", rejection.model_group, rejection.version)
-    rejections = data.setdefault("rejections", [])
-    if not any(_same(e, rejection.model_group, rejection.version) for e in rejections):
-        rejections.append(rejection.model_dump())
-    _save(path, data)
-
-
-def _document(path: Path) -> tuple[ApprovalFile, Any]:
-    """The file validated and as an editable round-trip document; an invalid file is never edited."""
-    from ruamel.yaml import YAML
-
-    if not path.is_file():
-        return ApprovalFile(), YAML(typ="rt").load(HEADER + "approvals: []\n")
-    text = path.read_text(encoding="utf-8")
-    current = parse_approval_file(text, path)
-    return current, _read_round_trip(text, path) or YAML(typ="rt").load("approvals: []\n")
-
-
-def _update_in_place(target: Any, values: dict) -> None:
-    for key in list(target):
-        if key not in values:
-            del target[key]
-    for key, value in values.items():
-        target[key] = value
-
-
-def _same(entry: Any, model_group: str, version: int) -> bool:
-    return entry.get("model_group") == model_group and entry.get("version") == version
-
-
-def _drop(data: Any, section: str, model_group: str, version: int) -> None:
-    entries = data.get(section) or []
-    for index in reversed(range(len(entries))):
-        if _same(entries[index], model_group, version):
-            del entries[index]
-
-
-def _save(path: Path, data: Any) -> None:
-    from ruamel.yaml import YAML
-
-    from ml.artifacts.local import write_bytes_atomically
-
-    yaml = YAML(typ="rt")
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = LINE_WIDTH
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    parse_approval_file(buffer.getvalue(), path)  # never write a file the next reader would refuse
-    write_bytes_atomically(path, buffer.getvalue().encode("utf-8"))
 
 
 def approve_version(

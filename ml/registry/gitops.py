@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from ml.config.schema import EnvironmentConfig
 from ml.errors import ConfigError, PolicyViolationError, RegistryDriftError
 from ml.registry import ModelRegistry, ModelVersion
+from ml.registry.approval_edits import write_approval, write_rejection
 from ml.registry.approvals import (
     Approval,
     ApprovalFile,
@@ -22,8 +23,6 @@ from ml.registry.approvals import (
     now_utc,
     parse_approval_file,
     require_approvable,
-    write_approval,
-    write_rejection,
 )
 from ml.registry.evidence import StatisticsReader, no_statistics, render_pr_body
 from ml.registry.policy import PolicyContext, check_policy, decision_problems

@@ -3,6 +3,7 @@ import yaml
 
 from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
 from ml.registry import ApprovalStatus
+from ml.registry.approval_edits import write_approval, write_rejection
 from ml.registry.approvals import (
     Approval,
     ApprovalFile,
@@ -11,8 +12,6 @@ from ml.registry.approvals import (
     load_approval_file,
     require_approvable,
     require_digest,
-    write_approval,
-    write_rejection,
 )
 from tests.contracts.test_model_registry import GROUP, make_candidate, registry  # noqa: F401
 
