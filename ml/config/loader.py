@@ -95,7 +95,8 @@ def read_yaml_mapping(path: Path) -> dict:
     if any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines()):
         raise ConfigError(f"{path}: contains a merge conflict marker; resolve the conflict and commit again")
     try:
-        data = yaml.safe_load(text)
+        # libyaml's safe loader when present: ~10x faster than the pure-Python one, same safe subset.
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
