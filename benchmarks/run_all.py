@@ -46,7 +46,6 @@ LIBRARIES = [
     "scikit-learn",
     "xgboost",
     "xgboost-cpu",
-    "matplotlib",
     "pydantic",
     "click",
 ]

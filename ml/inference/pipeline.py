@@ -7,14 +7,15 @@ same spec maps to MonitorBatchTransformStep (check + transform) and a condition.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from ml.config.schema import DatasetSpec
-from ml.data.io import BatchTypeError, iter_batch_chunks, iter_csv_chunks
+from ml.data.io import BatchTypeError, iter_batch_chunks, iter_csv_chunks, read_ahead
 from ml.inference.resolve import load_model_artifacts, resolve_approved_version
 from ml.inference.score import PredictionWriter, publish_predictions, score_batch
 from ml.monitoring.baseline import DataBaseline
@@ -34,13 +35,13 @@ class BatchSource:
     spec: DatasetSpec
     chunk_rows: int
 
-    def chunks(self) -> Iterator[pd.DataFrame]:
-        """Fast typed chunks (pyarrow)."""
-        return iter_batch_chunks(self.path, self.spec, self.chunk_rows)
+    def chunks(self) -> Generator[pd.DataFrame, None, None]:
+        """Fast typed chunks (pyarrow), the next one read while the current one is checked and scored."""
+        return read_ahead(iter_batch_chunks(self.path, self.spec, self.chunk_rows))
 
-    def lenient_chunks(self) -> Iterator[pd.DataFrame]:
+    def lenient_chunks(self) -> Generator[pd.DataFrame, None, None]:
         """Chunks with per-chunk type inference, for a CSV whose values do not all parse as numbers."""
-        return iter_csv_chunks(self.path, self.spec, self.chunk_rows)
+        return read_ahead(iter_csv_chunks(self.path, self.spec, self.chunk_rows))
 
 
 def check_and_score(
@@ -52,10 +53,12 @@ def check_and_score(
 ) -> tuple[DataQualityReport, PredictionWriter]:
     """Check every chunk against the baseline and stage its predictions, in one pass over the batch."""
     try:
-        return _one_pass(batch.chunks(), batch.spec, baseline, model, version, predictions_path)
+        with closing(batch.chunks()) as chunks:
+            return _one_pass(chunks, batch.spec, baseline, model, version, predictions_path)
     except BatchTypeError:
         # Not every value is a number: read again leniently, so the check can name the rows.
-        return _one_pass(batch.lenient_chunks(), batch.spec, baseline, model, version, predictions_path)
+        with closing(batch.lenient_chunks()) as chunks:
+            return _one_pass(chunks, batch.spec, baseline, model, version, predictions_path)
 
 
 def _one_pass(

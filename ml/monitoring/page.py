@@ -1,4 +1,4 @@
-"""HTML building blocks of the monitoring reports: inline style, sections, tables, embedded images."""
+"""HTML building blocks of the monitoring reports: inline style, sections, tables, inline SVG charts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ h2{font-size:18px;margin-top:0}table{border-collapse:collapse;width:100%;font-si
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #e4e7eb;vertical-align:top}
 th{background:#eef1f5}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-weight:600}
-img{max-width:100%;display:block;margin:8px auto}.muted{color:#616e7c;font-size:12px}
+svg.chart{max-width:100%;height:auto;display:block;margin:8px auto}
+svg.chart text{font-family:inherit;fill:#1f2933}.muted{color:#616e7c;font-size:12px}
 .wide{overflow-x:auto}
 """
 
@@ -60,12 +61,9 @@ def _cell(cell: object) -> str:
     return f"<td{css}>{escape(str(cell))}</td>"
 
 
-def image(png: str | None) -> str:
-    return (
-        f'<img alt="chart" src="data:image/png;base64,{png}">'
-        if png
-        else "<p class=muted>Nothing to draw yet.</p>"
-    )
+def chart(markup: str | None) -> str:
+    """An inline `<svg>` chart (`ml.monitoring.plots`), or a note when there is nothing to draw."""
+    return markup or "<p class=muted>Nothing to draw yet.</p>"
 
 
 def flatten_leaves(value: object, prefix: str = "") -> dict[str, str]:

@@ -1,8 +1,8 @@
 """Self-contained HTML reports of a data-quality or model-quality check, written next to the check's JSON.
 
 A report must open on an air-gapped reviewer's machine and stay readable when attached to an approval
-pull request, so it references nothing outside itself: inline CSS, charts as base64 PNG, and only relative
-links to the JSON files beside it.
+pull request, so it references nothing outside itself: inline CSS, charts as inline SVG, and only
+relative links to the JSON files beside it.
 """
 
 from __future__ import annotations
@@ -48,12 +48,12 @@ def data_quality_html(report, baseline, history: Sequence[CheckRecord], context:
         _violations_section(explanations),
         page.section(
             "Drift against the training baseline",
-            page.image(plots.drift_chart(report.drift, thresholds)),
+            page.chart(plots.drift_chart(report.drift, thresholds)),
             _feature_table(report, thresholds),
         ),
         page.section(
             "Distributions: baseline (grey) vs batch (blue)",
-            page.image(
+            page.chart(
                 plots.distribution_chart(
                     [(n, baseline_stats.get(n), batch_stats.get(n)) for n in batch_stats]
                 )
@@ -61,7 +61,7 @@ def data_quality_html(report, baseline, history: Sequence[CheckRecord], context:
         ),
         page.section(
             "Drift over time",
-            page.image(
+            page.chart(
                 plots.trend_chart(
                     [c.checked_at for c in trend.checks],
                     {n: trend.column(n) for n in trend.columns},
@@ -97,10 +97,10 @@ def model_quality_html(
             _confusion_table(report.metrics),
         ),
         page.section("Label join", _join_table(report.join)),
-        page.section("Curves", page.image(plots.curves_chart(report.metrics))),
+        page.section("Curves", page.chart(plots.curves_chart(report.metrics))),
         page.section(
             "Metrics over time",
-            page.image(plots.trend_chart([c.checked_at for c in trend.checks], series, limits, "value")),
+            page.chart(plots.trend_chart([c.checked_at for c in trend.checks], series, limits, "value")),
         ),
         _checks_section(history, context.run_id),
     ]

@@ -1,6 +1,9 @@
+import threading
+from contextlib import closing
+
 import pytest
 
-from ml.data.io import read_raw_source, read_table
+from ml.data.io import BatchTypeError, iter_batch_chunks, read_ahead, read_raw_source, read_table
 from ml.errors import DataError
 
 
@@ -67,3 +70,47 @@ def test_short_row_names_its_line(tmp_path, config):
     path.write_text("5,67,3,5,3,1\n5,67,3,5,3\n")
     with pytest.raises(DataError, match="line 2: has 5 fields, expected 6"):
         read_raw_source(path, config.dataset)
+
+
+def test_csv_chunks_hold_about_chunk_rows_rows(tmp_path, config):
+    path = tmp_path / "batch.csv"
+    rows = [f"b{i:06d},{20 + i % 60},{1 + i % 4},{1 + i % 5},3" for i in range(20_000)]
+    path.write_text("record_id,Age,Shape,Margin,Density\n" + "\n".join(rows) + "\n")
+
+    sizes = [len(chunk) for chunk in iter_batch_chunks(path, config.dataset, chunk_rows=4000)]
+
+    # Arrow cuts blocks of bytes; sized from the file's own bytes per row they hold close to 4000 rows.
+    assert sum(sizes) == 20_000
+    assert all(3600 <= size <= 4400 for size in sizes[:-1]), sizes
+
+
+def test_read_ahead_yields_every_chunk_in_order():
+    assert list(read_ahead(iter(range(50)))) == list(range(50))
+
+
+def test_read_ahead_raises_the_readers_error_after_the_chunks_before_it():
+    def chunks():
+        yield 1
+        yield 2
+        raise BatchTypeError("batch.csv: bad value")
+
+    seen = []
+    with pytest.raises(BatchTypeError, match="bad value"):
+        for chunk in read_ahead(chunks()):
+            seen.append(chunk)
+    assert seen == [1, 2]
+
+
+def test_read_ahead_stops_reading_when_the_caller_stops():
+    closed = threading.Event()
+
+    def chunks():
+        try:
+            yield from range(1_000_000)
+        finally:
+            closed.set()
+
+    with closing(read_ahead(chunks())) as ahead:
+        assert next(ahead) == 0
+    assert closed.is_set()
+    assert not any(thread.name == "read-ahead" for thread in threading.enumerate())

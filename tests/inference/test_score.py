@@ -63,3 +63,13 @@ def test_published_predictions_round_trip(model, tmp_path, suffix):
     assert read["record_id"].tolist() == ["a", "b", "c"]
     assert summary.rows == 3 and not writer.path.exists()
     assert read["model_version"].tolist() == [7, 7, 7]
+
+
+def test_in_place_prediction_equals_the_dmatrix_path_bit_for_bit(model, prepared_dir, config):
+    import xgboost as xgb
+
+    batch = pd.read_csv(prepared_dir / "batch.csv", na_values=[config.dataset.missing_marker])
+    matrix = xgb.DMatrix(model.preprocessor.transform(batch), feature_names=model.preprocessor.encoded_names)
+    expected = model.booster().predict(matrix, iteration_range=(0, model.best_iteration + 1))
+    assert model.predict_proba(batch).tobytes() == expected.tobytes()
+    assert score_batch(model, batch.iloc[:0], "record_id", 1).empty

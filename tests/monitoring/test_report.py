@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import re
+from xml.etree import ElementTree
 
 import pytest
 
@@ -15,11 +15,12 @@ from ml.monitoring.model_quality import (
     compute_quality_metrics,
     derive_quality_constraints,
 )
+from ml.monitoring.plots import BASELINE_COLOUR, BATCH_COLOUR, FAIL_COLOUR
 from ml.monitoring.report import ReportContext, data_quality_html, model_quality_html, write_report
 from tests.monitoring.test_history import outlier_check, version
 from tests.monitoring.test_model_quality import PARAMS, scored
 
-PNG = re.compile(r'<img alt="chart" src="data:image/png;base64,([A-Za-z0-9+/=]+)">')
+SVG = re.compile(r'<svg class="chart".*?</svg>', re.DOTALL)
 
 
 def assert_self_contained(page: str) -> None:
@@ -31,8 +32,17 @@ def assert_self_contained(page: str) -> None:
     assert "<style>" in page
 
 
-def images(page: str) -> list[bytes]:
-    return [base64.b64decode(data) for data in PNG.findall(page)]
+def charts(page: str) -> list[ElementTree.Element]:
+    """The inline SVG charts, parsed: each must be well-formed and load nothing from anywhere."""
+    found = []
+    for markup in SVG.findall(page):
+        assert "href" not in markup and "url(" not in markup and "<image" not in markup
+        found.append(ElementTree.fromstring(markup))
+    return found
+
+
+def texts(chart: ElementTree.Element) -> list[str]:
+    return [element.text or "" for element in chart.iter("text")]
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +59,19 @@ def test_data_quality_report_is_self_contained(failed_data_quality):
     assert '<a href="constraint_violations.json">' in page
 
 
-def test_data_quality_report_embeds_its_charts_as_png(failed_data_quality):
-    _, page = failed_data_quality
-    charts = images(page)
-    assert len(charts) == 3  # drift bars, distributions, drift over time
-    assert all(chart.startswith(b"\x89PNG\r\n\x1a\n") for chart in charts)
+def test_data_quality_report_draws_its_charts_inline(failed_data_quality):
+    report, page = failed_data_quality
+    drift, distributions, trend = charts(page)
+    assert "<img" not in page
+    features = [feature["name"] for feature in report.statistics["features"]]
+    # One bar per feature, the drifted one (Age) red, every threshold dashed.
+    assert set(features) <= set(texts(drift))
+    assert sum(rect.get("fill") == FAIL_COLOUR for rect in drift.iter("rect")) == 1
+    assert sum(line.get("stroke-dasharray") is not None for line in drift.iter("line")) == len(features)
+    # A panel per feature, baseline and batch both drawn; a line per feature over time.
+    assert set(features) <= set(texts(distributions))
+    assert {BASELINE_COLOUR, BATCH_COLOUR} <= {element.get("fill") for element in distributions.iter()}
+    assert set(report.drift) <= set(texts(trend)) and len(list(trend.iter("polyline"))) == len(report.drift)
 
 
 def test_data_quality_report_names_every_violation_in_plain_words(failed_data_quality):
@@ -79,7 +97,9 @@ def failed_model_quality(spec):
 def test_model_quality_report_is_self_contained_with_charts(failed_model_quality):
     _, page = failed_model_quality
     assert_self_contained(page)
-    assert len(images(page)) == 2  # ROC + precision-recall, metrics over time
+    curves, trend = charts(page)  # ROC + precision-recall, metrics over time
+    assert {"ROC", "precision-recall"} <= set(texts(curves))
+    assert {"auc", "f1"} <= set(texts(trend))
 
 
 def test_model_quality_report_names_the_violation_and_its_threshold(failed_model_quality):
