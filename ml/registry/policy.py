@@ -29,22 +29,24 @@ def check_policy(approvals: ApprovalFile, registry: ModelRegistry, context: Poli
     problems = []
     for index, approval in enumerate(approvals.approvals):
         where = f"{context.source}: approvals.{index} ({approval.model_group} v{approval.version})"
-        try:
-            version = registry.get(approval.model_group, approval.version)
-        except MlopsError as exc:
-            problems.append(f"{where}: not registered: {exc}")
-            continue
-        problems += [f"{where}: {p}" for p in _approval_problems(approval, version, registry, context)]
+        version = _registered(registry, approval, where, problems)
+        if version is not None:
+            problems += [f"{where}: {p}" for p in _approval_problems(approval, version, registry, context)]
     for index, rejection in enumerate(approvals.rejections):
         where = f"{context.source}: rejections.{index} ({rejection.model_group} v{rejection.version})"
-        try:
-            version = registry.get(rejection.model_group, rejection.version)
-        except MlopsError as exc:
-            problems.append(f"{where}: not registered: {exc}")
-            continue
-        if version.artifact_digest != rejection.artifact_digest:
+        version = _registered(registry, rejection, where, problems)
+        if version is not None and version.artifact_digest != rejection.artifact_digest:
             problems.append(f"{where}: artifact_digest differs from the registry's {version.artifact_digest}")
     return problems
+
+
+def _registered(registry: ModelRegistry, entry, where: str, problems: list[str]) -> ModelVersion | None:
+    """The registry's version an approval or rejection names; a missing one is recorded as a problem."""
+    try:
+        return registry.get(entry.model_group, entry.version)
+    except MlopsError as exc:
+        problems.append(f"{where}: not registered: {exc}")
+        return None
 
 
 def _approval_problems(

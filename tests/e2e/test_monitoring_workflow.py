@@ -30,6 +30,20 @@ def flipped_labels(labels_path: Path, target: Path, share: float = FLIPPED_SHARE
     return target
 
 
+def monitor_quality(workspace: Workspace, predictions: Path, labels: Path):
+    """`mlops monitor quality` as a user types it, against the test's work dir."""
+    return mlops(
+        "--work-dir",
+        str(workspace.root),
+        "monitor",
+        "quality",
+        "--predictions",
+        str(predictions),
+        "--labels",
+        str(labels),
+    )
+
+
 @pytest.fixture
 def scored(config, approved_workspace: Workspace, tmp_path) -> Path:
     """The clean batch scored by the approved v1; returns its predictions.csv."""
@@ -104,16 +118,7 @@ def test_every_check_is_one_history_row(config, approved_workspace, scored, tmp_
 
 def test_cli_quality_exits_0_on_true_labels_and_reports_the_join(approved_workspace, scored):
     labels = approved_workspace.data_dir / "batch-labels.csv"
-    result = mlops(
-        "--work-dir",
-        str(approved_workspace.root),
-        "monitor",
-        "quality",
-        "--predictions",
-        str(scored),
-        "--labels",
-        str(labels),
-    )
+    result = monitor_quality(approved_workspace, scored, str(labels))
     assert result.exit_code == 0, result.output
     assert "192 of 192 predictions matched a label" in result.stdout
     assert "predictions without a label: 0" in result.stdout
@@ -123,16 +128,7 @@ def test_cli_quality_exits_0_on_true_labels_and_reports_the_join(approved_worksp
 def test_cli_quality_reports_unmatched_ids(approved_workspace, scored, tmp_path):
     labels = pd.read_csv(approved_workspace.data_dir / "batch-labels.csv", dtype={"record_id": str})
     labels.iloc[3:].to_csv(tmp_path / "late.csv", index=False)
-    result = mlops(
-        "--work-dir",
-        str(approved_workspace.root),
-        "monitor",
-        "quality",
-        "--predictions",
-        str(scored),
-        "--labels",
-        str(tmp_path / "late.csv"),
-    )
+    result = monitor_quality(approved_workspace, scored, str(tmp_path / "late.csv"))
     assert result.exit_code == 0, result.output
     missing = ", ".join(labels["record_id"].iloc[:3])
     assert f"predictions without a label: 3 (e.g. {missing})" in result.stdout
@@ -140,16 +136,7 @@ def test_cli_quality_reports_unmatched_ids(approved_workspace, scored, tmp_path)
 
 def test_cli_quality_exits_11_on_violation(approved_workspace, scored, tmp_path):
     labels = flipped_labels(approved_workspace.data_dir / "batch-labels.csv", tmp_path / "flipped.csv")
-    result = mlops(
-        "--work-dir",
-        str(approved_workspace.root),
-        "monitor",
-        "quality",
-        "--predictions",
-        str(scored),
-        "--labels",
-        str(labels),
-    )
+    result = monitor_quality(approved_workspace, scored, str(labels))
     assert result.exit_code == 11, result.output
     assert "Metric auc with" in result.stderr and "violate the model-quality constraints" in result.stderr
     assert "retraining run train-" in result.stderr
@@ -158,16 +145,7 @@ def test_cli_quality_exits_11_on_violation(approved_workspace, scored, tmp_path)
 def test_cli_quality_exits_3_naming_file_and_column(approved_workspace, scored, tmp_path):
     bad = tmp_path / "labels.csv"
     bad.write_text("record_id,outcome\nr000002,1\n")
-    result = mlops(
-        "--work-dir",
-        str(approved_workspace.root),
-        "monitor",
-        "quality",
-        "--predictions",
-        str(scored),
-        "--labels",
-        str(bad),
-    )
+    result = monitor_quality(approved_workspace, scored, str(bad))
     assert result.exit_code == 3, result.output
     assert f"{bad}: header is missing column(s) ['Severity']" in result.stderr
 
@@ -175,16 +153,7 @@ def test_cli_quality_exits_3_naming_file_and_column(approved_workspace, scored, 
 def test_cli_quality_exits_3_on_a_duplicate_id(approved_workspace, scored, tmp_path):
     labels = pd.read_csv(approved_workspace.data_dir / "batch-labels.csv", dtype={"record_id": str})
     pd.concat([labels, labels.iloc[[7]]]).to_csv(tmp_path / "dup.csv", index=False)
-    result = mlops(
-        "--work-dir",
-        str(approved_workspace.root),
-        "monitor",
-        "quality",
-        "--predictions",
-        str(scored),
-        "--labels",
-        str(tmp_path / "dup.csv"),
-    )
+    result = monitor_quality(approved_workspace, scored, str(tmp_path / "dup.csv"))
     assert result.exit_code == 3, result.output
     assert (
         f"{tmp_path / 'dup.csv'}: column 'record_id': id '{labels['record_id'][7]}' occurs more than once"
