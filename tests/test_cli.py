@@ -170,3 +170,24 @@ def test_demo_refuses_a_folder_it_did_not_make(tmp_path):
     assert result.exit_code == 1
     assert "not made by `mlops demo`" in result.stderr
     assert (tmp_path / "precious.txt").exists()
+
+
+def test_infer_writes_parquet_when_asked(trained, tmp_path):
+    import pandas as pd
+
+    mlops("--work-dir", str(trained), "approve", "--version", "1", "--by", "rita", "--reason", "ok")
+    result = mlops(
+        "infer",
+        "--work-dir",
+        str(trained),
+        "--input",
+        str(trained / "data/batch.csv"),
+        "--output-dir",
+        str(tmp_path / "out"),
+        "--output-format",
+        "parquet",
+    )
+    assert result.exit_code == 0, result.output
+    predictions = pd.read_parquet(tmp_path / "out/predictions.parquet")
+    assert len(predictions) == 192 and set(predictions["model_version"]) == {1}
+    assert not (tmp_path / "out/predictions.csv").exists()
