@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.config.schema import DatasetSpec
 from ml.data.io import BatchTypeError, iter_batch_chunks, iter_csv_chunks, read_ahead
+from ml.errors import DataError
 from ml.inference.resolve import load_model_artifacts, resolve_approved_version
 from ml.inference.score import PredictionWriter, publish_predictions, score_batch
 from ml.monitoring.baseline import DataBaseline
@@ -70,23 +71,37 @@ def _one_pass(
     predictions_path: Path,
 ) -> tuple[DataQualityReport, PredictionWriter]:
     writer = PredictionWriter(predictions_path)
-
-    needed = [spec.id_column, *spec.feature_names]
+    unscorable: list[str] = []
 
     def scored(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for chunk in chunks:
-            # Without its columns a chunk cannot be scored; the check reports them and the gate stops the run.
-            if all(column in chunk.columns for column in needed):
-                writer.write(score_batch(model, chunk, spec.id_column, version.version))
+            # A chunk that cannot be scored still goes through the check, which says why in its report.
+            problem = _unscorable(chunk, spec)
+            if problem is None:
+                try:
+                    writer.write(score_batch(model, chunk, spec.id_column, version.version))
+                except DataError as exc:
+                    problem = str(exc)
+            if problem is not None:
+                unscorable.append(problem)
             yield chunk
 
     try:
         report = check_data_quality(scored(chunks), baseline, spec)
+        if unscorable and report.passed:  # e.g. no id column: nothing the baseline checks, yet no output
+            raise DataError(f"the batch passed its check but cannot be scored: {unscorable[0]}")
     except BaseException:
         writer.discard()
         raise
     writer.close()
     return report, writer
+
+
+def _unscorable(chunk: pd.DataFrame, spec: DatasetSpec) -> str | None:
+    missing = [c for c in [spec.id_column, *spec.feature_names] if c not in chunk.columns]
+    if missing:
+        return f"columns {missing} are missing (the id column {spec.id_column!r} names each prediction)"
+    return None
 
 
 def data_quality_decision(report: DataQualityReport) -> GateDecision:

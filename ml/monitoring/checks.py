@@ -156,8 +156,9 @@ class NumericMonitor(FeatureMonitor):
 
     def _update(self, column: pd.Series, present: np.ndarray, first_row: int) -> None:
         numbers = parse_numbers(column)
-        finite = ~np.isnan(numbers)
-        conforming = is_integral(numbers) if self.expected == "Integral" else finite
+        # An infinite value is present but no usable number: a data_type_check, never a range or a statistic.
+        finite = np.isfinite(numbers)
+        conforming = finite & is_integral(numbers) if self.expected == "Integral" else finite
         self.type_errors.add(present & ~conforming, column, numbers, first_row)
         low = -np.inf if self.low is None else self.low
         high = np.inf if self.high is None else self.high

@@ -100,7 +100,8 @@ def kll_buckets(levels: list[np.ndarray], low: float, high: float) -> list[dict]
     """`distribution.kll.buckets`: weighted sketch counts in 10 equal-width buckets from `low` to `high`."""
     items = np.concatenate(levels)
     weights = np.concatenate([np.full(len(level), 2.0**h) for h, level in enumerate(levels)])
-    if high <= low:
+    # An overflowing span (values near ±1e308) cannot be cut into buckets: one bucket says what is known.
+    if high <= low or not np.isfinite(high - low):
         return [{"lower_bound": low, "upper_bound": high, "count": float(weights.sum())}]
     edges = np.linspace(low, high, BUCKET_COUNT + 1)
     counts, _ = np.histogram(items, bins=edges, weights=weights)

@@ -78,10 +78,14 @@ class NumericSummary:
         """Add finite values; moments are merged with Chan et al.'s parallel formula."""
         if values.size == 0:
             return
-        size, mean = values.size, float(values.mean())
+        with np.errstate(
+            over="ignore"
+        ):  # values near ±1e308 overflow to inf moments; the range check names them
+            size, mean = values.size, float(values.mean())
+            squares = float(((values - mean) ** 2).sum())
         combined = self.count + size
         delta = mean - self.mean
-        self.m2 += float(((values - mean) ** 2).sum()) + delta**2 * self.count * size / combined
+        self.m2 += squares + delta**2 * self.count * size / combined
         self.mean += delta * size / combined
         self.count = combined
         self.total += float(values.sum())

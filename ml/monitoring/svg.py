@@ -95,7 +95,7 @@ def axes(
 
 def ticks(low: float, high: float, count: int = 5) -> list[tuple[float, str]]:
     """About `count` round tick values (1, 2, 2.5 or 5 times a power of ten) inside [low, high]."""
-    if not high > low:
+    if not high > low or not math.isfinite(high - low):  # one tick when the span overflows (±1e308 data)
         return [(low, tick_label(low))]
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))

@@ -136,7 +136,12 @@ def run_inference(
     result = _runner(services, workspace, progress).run(INFERENCE_PIPELINE, parameters, digests, run_id)
     _copy_outputs(result, "data_quality", report_dir)
     if "data_quality" in result.values:
-        _publish_data_quality(workspace, result, report_dir, input_path)
+        try:
+            _publish_data_quality(workspace, result, report_dir, input_path)
+        except Exception as exc:  # the run's outcome and its JSON files stand even if the HTML report fails
+            progress(
+                f"warning: the HTML report or history entry was not written: {type(exc).__name__}: {exc}"
+            )
     if result.status == "succeeded":
         return InferenceOutcome(result, predictions_path, report_dir)
     # An old predictions file beside a failed run's report could be taken for this run's output.

@@ -108,7 +108,11 @@ def _validated(model: type, data: dict) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError("; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())) from None
+        problems = [
+            f"{'.'.join(map(str, e['loc'])) or 'decision'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
+        raise ConfigError("; ".join(problems)) from None
 
 
 def request_rejection(

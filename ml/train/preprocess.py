@@ -66,7 +66,10 @@ class Preprocessor:
                 blocks.append(values[:, None] == codes[None, :])
             else:
                 blocks.append(np.where(np.isnan(values), self.numeric_fill[feature], values)[:, None])
-        return np.hstack(blocks).astype("float32")
+        with np.errstate(
+            over="ignore"
+        ):  # beyond float32 becomes inf, which scoring refuses with a clear error
+            return np.hstack(blocks).astype("float32")
 
     def to_dict(self) -> dict[str, Any]:
         return {

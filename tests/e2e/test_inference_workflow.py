@@ -1,6 +1,7 @@
 import json
 
 import pandas as pd
+import pytest
 
 from ml.errors import ModelNotFoundError
 from ml.orchestration.services import build_services
@@ -147,3 +148,31 @@ def test_the_wrong_file_fails_without_retraining(config, approved_workspace):
     assert outcome.run.status == "rejected"
     assert outcome.retraining is None and "wrong file" in outcome.retraining_note
     assert "retraining_started" not in [e["kind"] for e in services.notifier.read_events()]
+
+
+@pytest.mark.parametrize("value", ["inf", "1e308"])
+def test_infinite_or_huge_values_are_violations_not_crashes(config, approved_workspace, tmp_path, value):
+    services = build_services(config, approved_workspace)
+    batch = pd.read_csv(approved_workspace.data_dir / "batch.csv", dtype=str, keep_default_na=False)
+    batch.loc[1, "Age"], batch.loc[2, "Age"] = value, "-" + value
+    path = tmp_path / "huge.csv"
+    batch.to_csv(path, index=False)
+    outcome = run_inference(config, services, approved_workspace, path, tmp_path / "out")
+    assert outcome.run.status == "rejected", outcome.run.record.error
+    checks = {
+        v["constraint_check_type"]
+        for v in json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
+    }
+    assert checks & {"data_type_check", "range_check"}
+    assert not list((tmp_path / "out").glob("*predictions*"))
+
+
+def test_a_batch_without_its_id_column_is_a_data_error(config, approved_workspace, tmp_path):
+    services = build_services(config, approved_workspace)
+    batch = pd.read_csv(approved_workspace.data_dir / "batch.csv").drop(columns=["record_id"])
+    path = tmp_path / "noid.csv"
+    batch.to_csv(path, index=False)
+    outcome = run_inference(config, services, approved_workspace, path, tmp_path / "out")
+    assert outcome.run.status == "failed"
+    assert "cannot be scored" in str(outcome.run.exception) and "record_id" in str(outcome.run.exception)
+    assert outcome.retraining is None
