@@ -56,10 +56,6 @@ def encode_json(value: Any) -> bytes:
     return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def put_json(store: ArtifactStore, value: Any) -> ArtifactRef:
-    return put_content(store, encode_json(value))
-
-
 def get_json(store: ArtifactStore, digest: str) -> Any:
     return json.loads(get_content(store, digest))
 

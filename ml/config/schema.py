@@ -44,6 +44,7 @@ from ml.config.sections import (
     SageMakerConfig,
     ScheduleConfig,
 )
+from ml.registry import MODEL_GROUP_PATTERN
 
 # Defined in their own modules, imported from here by callers: `from ml.config.schema import DatasetSpec`.
 __all__ = ["ColumnSpec", "DatasetSpec", "StrictModel"]
@@ -253,7 +254,7 @@ class EnvironmentConfig(StrictModel):
     )
     backend: Literal["local", "sagemaker"]
     project: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
-    model_group: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    model_group: str = Field(pattern=f"^{MODEL_GROUP_PATTERN.pattern}$")
     aws: AWSConfig | None = None
     registry: RegistryConfig | None = None
     ci: CIConfig | None = None

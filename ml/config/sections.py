@@ -24,6 +24,7 @@ from ml.config.fields import (
     ScheduleExpression,
     TopicName,
 )
+from ml.registry import MODEL_GROUP_PATTERN
 
 
 class AWSConfig(StrictModel):
@@ -42,13 +43,7 @@ class RegistryConfig(StrictModel):
 
     account_id: AccountId
     region: Region
-    model_package_group: str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
-
-    @property
-    def model_package_group_arn(self) -> str:
-        """Cross-account calls must name the group by ARN, not by name."""
-        group = self.model_package_group
-        return f"arn:aws:sagemaker:{self.region}:{self.account_id}:model-package-group/{group}"
+    model_package_group: str = Field(pattern=f"^{MODEL_GROUP_PATTERN.pattern}$")
 
 
 class CIConfig(StrictModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -59,13 +58,6 @@ def model_quality_decision(violations: ModelQualityViolations) -> GateDecision:
     """Passes only without violations; the reasons are the violations' descriptions."""
     reasons = tuple(violation.description for violation in violations.violations)
     return GateDecision(violations.passed, reasons or ("no violations",))
-
-
-def constraint_thresholds(constraints: Mapping) -> dict[str, dict]:
-    """`binary_classification_constraints`, for history and reports: metric -> threshold and operator."""
-    return {
-        name: dict(rule) for name, rule in constraints.get("binary_classification_constraints", {}).items()
-    }
 
 
 MODEL_QUALITY_PIPELINE = PipelineSpec(

@@ -24,8 +24,8 @@ from ml.train.evaluate import EvaluationMetrics
 from ml.train.gate import GateDecision
 from ml.train.register import RegistrationContext, register_model_version
 from tests.aws_server import ACCOUNT_ID, MotoServer, NetworkAccessError, install_socket_guard
+from tests.contracts.test_model_registry import GROUP, make_candidate
 
-GROUP = "churn-model"
 REGISTRY_ACCOUNT = "111122223333"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 GROUP_ARN = f"arn:aws:sagemaker:us-east-1:{REGISTRY_ACCOUNT}:model-package-group/{GROUP}"
@@ -35,19 +35,6 @@ METADATA_TEXT = re.compile(r"[A-Za-z0-9 _.:/=+\-@]+")
 
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def make_candidate(digest: str = "a" * 64, **overrides: Any) -> ModelCandidate:
-    fields: dict[str, Any] = {
-        "model_group": GROUP,
-        "artifact_digest": digest,
-        "artifact_uri": f"s3://artifacts/models/{digest}",
-        "metrics": {"auc": 0.91},
-        "parameters": {"max_depth": 4},
-        "lineage": {"git_sha": "0" * 40},
-        "created_by": "train-pipeline",
-    }
-    return ModelCandidate(**{**fields, **overrides})
 
 
 @pytest.fixture
