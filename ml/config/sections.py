@@ -70,6 +70,16 @@ class SageMakerConfig(StrictModel):
         description="role SageMaker jobs assume; in the environment's account"
     )
     data: DataLocationsConfig
+    image_repository: str = Field(
+        pattern=r"^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$",
+        max_length=256,
+        description="ECR repository (in this account) of the one image every pipeline job runs in; "
+        "images are tagged with the commit they were built from",
+    )
+    resolve_function_name: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="Lambda function the inference pipeline calls to resolve the approved version",
+    )
 
 
 class ScheduleConfig(StrictModel):
