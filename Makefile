@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench lock clean
+.PHONY: setup demo test lint bench lock clean checkov-setup checkov checkov-lock
 
 setup: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/mlops demo $(DEMO_ARGS)
 
-test: setup
+test: setup checkov-setup
 	$(BIN)/ruff check ml tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -37,5 +37,28 @@ lock:
 	/tmp/mlops-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
 		-o requirements.lock pyproject.toml
 
+# checkov pins its own boto3 (1.35.x, older than the project's), so it runs from its own venv and lock.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+
+checkov-setup: $(CHECKOV_STAMP)
+
+$(CHECKOV_STAMP): requirements-checkov.lock
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-checkov.lock
+	touch $(CHECKOV_STAMP)
+
+# Zero failed checks is the bar; every skip is an inline `checkov:skip=<id>:<reason>` next to its resource.
+checkov: checkov-setup
+	$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework terraform --download-external-modules false \
+		-d infra/terraform
+	$(if $(wildcard Dockerfile),$(CHECKOV_VENV)/bin/checkov --quiet --compact --framework dockerfile -f Dockerfile)
+
+# Regenerate requirements-checkov.lock after changing requirements-checkov.in.
+checkov-lock:
+	$(PYTHON) -m venv /tmp/mlops-piptools && /tmp/mlops-piptools/bin/pip install --quiet pip-tools
+	/tmp/mlops-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		-o requirements-checkov.lock requirements-checkov.in
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -1,0 +1,76 @@
+locals {
+  pipeline_arns = [
+    "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:pipeline/${local.train_pipeline_name}",
+    "arn:${local.partition}:sagemaker:${local.region}:${local.account_id}:pipeline/${local.inference_pipeline_name}",
+  ]
+}
+
+# What the deploy role does besides `terraform apply`: upsert and run the pipelines, push the image (via
+# the ecr write actions of ci-policies), upload the prepared data, and sync approvals to the registry.
+data "aws_iam_policy_document" "deploy_operations" {
+  statement {
+    sid       = "UpsertAndRunPipelines"
+    effect    = "Allow"
+    actions   = ["sagemaker:AddTags", "sagemaker:CreatePipeline", "sagemaker:DescribePipeline", "sagemaker:DescribePipelineDefinitionForExecution", "sagemaker:ListPipelineExecutions", "sagemaker:StartPipelineExecution", "sagemaker:UpdatePipeline"]
+    resources = local.pipeline_arns
+  }
+
+  statement {
+    sid       = "FollowPipelineExecutions"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribePipelineExecution", "sagemaker:ListPipelineExecutionSteps", "sagemaker:StopPipelineExecution"]
+    resources = [for arn in local.pipeline_arns : "${arn}/execution/*"]
+  }
+
+  statement {
+    sid       = "UploadPreparedData"
+    effect    = "Allow"
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}/data/*"]
+  }
+
+  statement {
+    sid       = "SyncApprovalsToCentralRegistry"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"]
+    resources = [local.model_package_group_arn, "${replace(local.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"]
+  }
+
+  statement {
+    sid     = "EcrLogin"
+    effect  = "Allow"
+    actions = ["ecr:GetAuthorizationToken"]
+    # GetAuthorizationToken supports no resource-level permissions.
+    resources = ["*"]
+  }
+}
+
+module "ci_policies" {
+  source = "../../modules/ci-policies"
+
+  name_prefix      = local.name_prefix
+  partition        = local.partition
+  region           = local.region
+  account_id       = local.account_id
+  managed_services = ["s3", "kms", "iam", "sns", "sqs", "lambda", "logs", "ecr", "events", "scheduler"]
+  state_bucket     = local.state_bucket
+  state_key        = local.state_key
+  pass_roles = [
+    { service = "sagemaker.amazonaws.com", role_arns = [local.execution_role_arn] },
+    { service = "lambda.amazonaws.com", role_arns = [module.resolve_lambda.role_arn] },
+    { service = "events.amazonaws.com", role_arns = [module.pipeline_events.role_arn] },
+    { service = "scheduler.amazonaws.com", role_arns = [module.pipeline_events.role_arn] },
+  ]
+  deploy_policy_documents = [data.aws_iam_policy_document.deploy_operations.json]
+}
+
+module "github_oidc" {
+  source = "../../modules/github-oidc"
+
+  github_repository  = local.github_repository
+  environment        = local.env.name
+  plan_role_arn      = local.plan_role_arn
+  deploy_role_arn    = local.deploy_role_arn
+  plan_policy_json   = module.ci_policies.plan_policy_json
+  deploy_policy_json = module.ci_policies.deploy_policy_json
+}
