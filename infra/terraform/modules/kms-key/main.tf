@@ -10,6 +10,9 @@ locals {
 # The account root may administer and use the key through IAM policies of this account only; every other
 # principal (services, other accounts) is named by the caller's statements.
 data "aws_iam_policy_document" "this" {
+  # checkov:skip=CKV_AWS_109:This is a key policy: its "*" resource is this key alone, and only the account root (IAM of this account) may manage it.
+  # checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource is this key alone; writes are limited to principals of this account through IAM.
+  # checkov:skip=CKV_AWS_356:This is a key policy, where "*" can only mean the key the policy is attached to.
   source_policy_documents = var.policy_documents
 
   statement {

@@ -75,7 +75,7 @@ data "aws_iam_policy_document" "permissions" {
   }
 
   statement {
-    sid       = "EncryptDeadLetters"
+    sid       = "DecryptScheduleEncryptDeadLetters"
     effect    = "Allow"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.kms_key_arn]
@@ -93,6 +93,7 @@ resource "aws_scheduler_schedule" "this" {
   description                  = "Starts ${var.inference_pipeline_name} on its default batch (schedule.inference)"
   schedule_expression          = var.inference_schedule_expression
   schedule_expression_timezone = "UTC"
+  kms_key_arn                  = var.kms_key_arn
   state                        = var.enable_schedule ? "ENABLED" : "DISABLED"
 
   flexible_time_window {

@@ -71,7 +71,7 @@ variable "alerts_topic_arn" {
 }
 
 variable "kms_key_arn" {
-  description = "Key that encrypts the dead-letter queue."
+  description = "Key that encrypts the schedule and the dead-letter queue."
   type        = string
 }
 

@@ -18,7 +18,7 @@ locals {
   deploy_role_arn   = local.env.ci.deploy_role_arn
 
   # The AWS workloads that register into this account, and the roles they do it with.
-  workloads          = [for other in local.others : other if other.kind == "workload" && other.backend == "sagemaker" && other.registry.account_id == local.account_id]
+  workloads          = [for other in local.others : other if other.kind == "workload" && other.backend == "sagemaker" && try(other.registry.account_id, "") == local.account_id]
   register_role_arns = [for other in local.workloads : other.sagemaker.execution_role_arn]
   approve_role_arns  = [for other in local.workloads : other.ci.deploy_role_arn]
   # The resolve Lambda's role is named like the function (modules/resolve-lambda).

@@ -45,7 +45,7 @@ locals {
     bucket_arn    = "arn:${local.partition}:s3:::${other.aws.artifact_bucket}"
     key_alias_arn = other.aws.kms_key_arn
   } if contains(local.promotes_from, other.name)]
-  promotion_consumer_roles = [for other in local.aws_workloads : other.sagemaker.execution_role_arn if contains(other.governance.require_prior_approval_in, local.env.name)]
+  promotion_consumer_roles = [for other in local.aws_workloads : other.sagemaker.execution_role_arn if contains(try(other.governance.require_prior_approval_in, []), local.env.name)]
 
   state_bucket = "${local.name_prefix}-tfstate-${local.account_id}"
   state_key    = "${local.project}/${local.env.name}/terraform.tfstate"

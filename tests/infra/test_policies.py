@@ -1,0 +1,124 @@
+"""IAM and resource policies: no wildcard actions, `*` resources only where AWS cannot scope, no managed
+`*FullAccess`, GitHub OIDC trust exactly as the environment files say, the registry group's policy."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ml.config.loader import load_environment
+from tests.infra.rules import policy_problems
+from tests.infra.terraform import (
+    CONFIGS,
+    MODULES,
+    STACK_ENVIRONMENTS,
+    evaluate,
+    locals_of,
+    module_dirs,
+    module_folder,
+    module_scope,
+    resources,
+    stack_dirs,
+)
+
+FOLDERS = module_dirs() + stack_dirs()
+STACK_ENVS = [(stack, env) for stack, envs in STACK_ENVIRONMENTS.items() for env in envs]
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: p.name)
+def test_policies_grant_no_wildcards_and_attach_no_managed_policy(folder):
+    assert policy_problems(folder) == []
+
+
+def test_a_wildcard_action_in_a_module_is_caught(tmp_path):
+    broken = tmp_path / "resolve-lambda"
+    shutil.copytree(MODULES / "resolve-lambda", broken)
+    main = broken / "main.tf"
+    main.write_text(main.read_text().replace('actions   = ["sqs:SendMessage"]', 'actions   = ["sqs:*"]', 1))
+
+    assert policy_problems(broken) == [
+        "resolve-lambda: data.aws_iam_policy_document.permissions statement DeadLetterFailedInvocations: "
+        "wildcard action(s) ['sqs:*']; list the actions"
+    ]
+
+
+def test_a_star_resource_for_a_scopable_action_and_full_access_are_caught(tmp_path):
+    broken = tmp_path / "resolve-lambda"
+    shutil.copytree(MODULES / "resolve-lambda", broken)
+    main = broken / "main.tf"
+    text = main.read_text().replace("resources = [module.dead_letter_queue.arn]", 'resources = ["*"]', 1)
+    main.write_text(text + '\n# arn:aws:iam::aws:policy/AmazonSageMakerFullAccess\n')
+
+    problems = policy_problems(broken)
+
+    assert any("resource \"*\" for ['sqs:SendMessage']" in p for p in problems), problems
+    assert any("attaches an AWS-managed policy" in p for p in problems), problems
+
+
+def test_no_role_or_policy_attachment_outside_inline_policies():
+    attached = [
+        (folder.name, rtype, name)
+        for folder in FOLDERS
+        for rtype, name, _ in resources(folder)
+        if rtype in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user")
+    ]
+    assert attached == []
+
+
+@pytest.mark.parametrize(("stack", "env"), STACK_ENVS)
+def test_oidc_subjects_are_exactly_the_repository_pull_requests_and_the_environment(stack, env):
+    config = load_environment(env, CONFIGS)
+    repository = config.ci.github_repository
+
+    subjects = evaluate(locals_of(module_folder(stack, "github_oidc"))["subjects"], module_scope(stack, "github_oidc", env))
+
+    assert subjects == {
+        "plan": f"repo:{repository}:pull_request",
+        "deploy": f"repo:{repository}:environment:{env}",
+    }
+
+
+def test_each_github_role_trusts_its_own_subject_for_the_sts_audience_only():
+    folder = MODULES / "github-oidc"
+    (trust,) = [body for rtype, name, body in resources(folder, "data") if name == "trust"]
+    (statement,) = trust["statement"]
+    conditions = {c["variable"]: c for c in statement["condition"]}
+
+    assert trust["for_each"] == "${local.subjects}"
+    assert statement["actions"] == ["sts:AssumeRoleWithWebIdentity"]
+    assert {v: (c["test"], c["values"]) for v, c in conditions.items()} == {
+        "${local.issuer}:aud": ("StringEquals", ["${local.audience}"]),
+        "${local.issuer}:sub": ("StringEquals", ["${each.value}"]),
+    }
+    assert locals_of(folder)["audience"] == "sts.amazonaws.com"
+    roles = {name: body for rtype, name, body in resources(folder) if rtype == "aws_iam_role"}
+    assert roles["plan"]["assume_role_policy"] == '${data.aws_iam_policy_document.trust["plan"].json}'
+    assert roles["deploy"]["assume_role_policy"] == '${data.aws_iam_policy_document.trust["deploy"].json}'
+
+
+def test_every_service_role_trusts_its_service_from_its_own_account_only():
+    trusts = [
+        (folder.name, name, body)
+        for folder in FOLDERS
+        for rtype, name, body in resources(folder, "data")
+        if rtype == "aws_iam_policy_document" and name == "trust" and folder.name != "github-oidc"
+    ]
+    assert len(trusts) == 3, trusts
+    for module, _, body in trusts:
+        (statement,) = body["statement"]
+        condition = statement["condition"][0]
+        assert (condition["test"], condition["variable"]) == ("StringEquals", "aws:SourceAccount"), module
+
+
+def test_the_registry_group_policy_names_each_role_and_grants_approval_to_deploy_roles_only():
+    access = locals_of(MODULES / "model-registry")["access"]
+    register, approve, read = (set(access[name]["actions"]) for name in ("Register", "Approve", "Read"))
+
+    assert "sagemaker:CreateModelPackage" in register and "sagemaker:UpdateModelPackage" not in register
+    assert "sagemaker:UpdateModelPackage" in approve and "sagemaker:CreateModelPackage" not in approve
+    assert read == {"sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"}
+    scope = module_scope("registry", "model_registry", "registry")
+    workloads = [load_environment(env, CONFIGS) for env in STACK_ENVIRONMENTS["workload"]]
+    assert scope.variables["register_role_arns"] == [c.sagemaker.execution_role_arn for c in workloads]
+    assert scope.variables["approve_role_arns"] == [c.ci.deploy_role_arn for c in workloads]
