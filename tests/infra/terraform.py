@@ -151,6 +151,7 @@ class Scope:
     locals: Mapping[str, Any]
     variables: Mapping[str, Any] = field(default_factory=dict)
     roots: Mapping[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
 
     def resolve(self, reference: str) -> Any:
         head, *path = re.findall(r"[\w-]+", reference)
@@ -160,6 +161,8 @@ class Scope:
         elif head == "var":
             name, *path = path
             value = self.variables[name]
+        elif head == "path" and path == ["module"] and self.folder is not None:
+            return str(self.folder)
         elif head in self.roots:
             value = self.roots[head]
         else:
@@ -286,6 +289,8 @@ def _expression(text: str, scope: Scope) -> Any:
         for index in re.findall(r"\d+", call.group(3)):
             value = value[int(index)]
         return value
+    if text == "null":
+        return None
     if text == "[]":
         return []
     if text.startswith("{") and _closing(text, 1, "{", "}") == len(text) - 1:
@@ -311,6 +316,8 @@ def _call(name: str, arguments: list[str], scope: Scope) -> Any:
         "join": lambda separator, items: separator.join(items),
         "contains": lambda items, item: item in items,
         "lookup": lambda mapping, key, default: mapping.get(key, default),
+        "coalesce": lambda *values: next(v for v in values if v not in (None, "")),
+        "abspath": lambda path: str(Path(path).resolve()),
         "one": lambda items: items[0] if len(items) == 1 else None,
         "regex": _regex,
     }
@@ -332,7 +339,7 @@ def _for_expression(text: str, scope: Scope) -> list[Any]:
     parts = _top_level_split(body, " if ")
     results = []
     for item in _expression(collection, scope):
-        inner = Scope(scope.locals, scope.variables, {**scope.roots, header.strip(): item})
+        inner = Scope(scope.locals, scope.variables, {**scope.roots, header.strip(): item}, scope.folder)
         if len(parts) == 1 or _expression(parts[1], inner):
             results.append(_expression(parts[0], inner))
     return results
@@ -344,7 +351,8 @@ def stack_scope(stack: str, environment: str) -> Scope:
     # `local.others` is every environment file (config.tf: yamldecode over fileset).
     others = [environment_file(path.parent.name) for path in sorted(CONFIGS.glob("*/environment.yaml"))]
     roots = {"env": environment_file(environment), "others": others}
-    return Scope(locals_of(folder), {"environment": environment, "config_dir": None}, roots)
+    variables = {name: spec.get("default") for name, spec in blocks(folder, "variable").items()}
+    return Scope(locals_of(folder), {**variables, "environment": environment}, roots, folder)
 
 
 def module_scope(stack: str, module: str, environment: str) -> Scope:
@@ -361,7 +369,7 @@ def module_scope(stack: str, module: str, environment: str) -> Scope:
             variables[name] = evaluate(argument, outer)
         except (TemplateError, KeyError):
             continue
-    return Scope(locals_of(folder), variables)
+    return Scope(locals_of(folder), variables, folder=folder)
 
 
 def module_folder(stack: str, module: str) -> Path:
