@@ -44,7 +44,9 @@ def module_problems(folder: Path) -> list[str]:
     ]
     for constraint in version_constraints(folder):
         if not constraint.startswith(">=") or "<" in constraint.replace(">=", "") or "~>" in constraint:
-            problems.append(f"{folder.name}: version constraint {constraint!r}: modules state lower bounds only")
+            problems.append(
+                f"{folder.name}: version constraint {constraint!r}: modules state lower bounds only"
+            )
     return problems
 
 
@@ -59,7 +61,7 @@ def stack_problems(folder: Path) -> list[str]:
         if not constraint.startswith("~>") and "<" not in constraint:
             problems.append(f"{folder.name}: provider constraint {constraint!r} must be pinned (~> x.y)")
     if not any("s3" in backend for t in terraform for backend in t.get("backend", [])):
-        problems.append(f"{folder.name}: no backend \"s3\" block")
+        problems.append(f'{folder.name}: no backend "s3" block')
     return problems
 
 
@@ -103,7 +105,9 @@ def policy_problems(folder: Path) -> list[str]:
         elif "*" in statement.resources:
             scopable = [a for a in statement.actions if a not in UNSCOPABLE_ACTIONS]
             if scopable:
-                problems.append(f"{statement.where}: resource \"*\" for {scopable}, which AWS lets you scope by ARN")
+                problems.append(
+                    f'{statement.where}: resource "*" for {scopable}, which AWS lets you scope by ARN'
+                )
     problems += [
         f"{display(folder)}: locals hold wildcard action {action!r}; list the actions"
         for action in _strings(locals_of(folder))
@@ -131,5 +135,5 @@ def _strings(value) -> list[str]:
 def _public_principal(statement) -> list[str]:
     principals = statement.body.get("principals", [])
     if any("*" in principal.get("identifiers", []) for principal in principals):
-        return [f"{statement.where}: Allow to principal \"*\""]
+        return [f'{statement.where}: Allow to principal "*"']
     return []

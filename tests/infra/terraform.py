@@ -361,7 +361,9 @@ def module_scope(stack: str, module: str, environment: str) -> Scope:
     call = blocks(STACKS / stack, "module")[module]
     folder = (STACKS / stack / call["source"]).resolve()
     outer = stack_scope(stack, environment)
-    variables = {name: spec["default"] for name, spec in blocks(folder, "variable").items() if "default" in spec}
+    variables = {
+        name: spec["default"] for name, spec in blocks(folder, "variable").items() if "default" in spec
+    }
     for name, argument in call.items():
         if name in ("source", "depends_on"):
             continue

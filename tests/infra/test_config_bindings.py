@@ -120,7 +120,14 @@ def _root_text(root: str) -> str:
 
 # (stack, module, argument, config key): ARNs whose resource names the modules take from the ARN.
 ROLE_ARNS = [
-    ("workload", "sagemaker_execution_role", "role_arn", "aws_iam_role", "this", "sagemaker.execution_role_arn"),
+    (
+        "workload",
+        "sagemaker_execution_role",
+        "role_arn",
+        "aws_iam_role",
+        "this",
+        "sagemaker.execution_role_arn",
+    ),
     ("workload", "github_oidc", "plan_role_arn", "aws_iam_role", "plan", "ci.plan_role_arn"),
     ("workload", "github_oidc", "deploy_role_arn", "aws_iam_role", "deploy", "ci.deploy_role_arn"),
     ("registry", "github_oidc", "plan_role_arn", "aws_iam_role", "plan", "ci.plan_role_arn"),
@@ -133,8 +140,11 @@ def created(stack: str, module: str, rtype: str, name: str, env: str) -> dict:
     """The arguments of a module's resource, evaluated for one environment."""
     scope = module_scope(stack, module, env)
     (body,) = [b for t, n, b in resources(module_folder(stack, module)) if (t, n) == (rtype, name)]
-    return {key: evaluate(value, scope) for key, value in body.items() if key in ("name", "path", "bucket",
-            "function_name", "model_package_group_name")}
+    return {
+        key: evaluate(value, scope)
+        for key, value in body.items()
+        if key in ("name", "path", "bucket", "function_name", "model_package_group_name")
+    }
 
 
 def provider_account(stack: str, env: str) -> tuple[str, str]:
@@ -159,9 +169,13 @@ def test_each_role_terraform_creates_has_the_arn_of_the_file(stack, module, argu
 @pytest.mark.parametrize(("stack", "env"), STACK_ENVS)
 def test_the_key_alias_terraform_creates_is_aws_kms_key_arn(stack, env):
     account, region = provider_account(stack, env)
-    alias = evaluate(locals_of(module_folder(stack, "kms_key"))["alias_name"], module_scope(stack, "kms_key", env))
+    alias = evaluate(
+        locals_of(module_folder(stack, "kms_key"))["alias_name"], module_scope(stack, "kms_key", env)
+    )
 
-    assert f"arn:aws:kms:{region}:{account}:{alias}" == get_value(load_environment(env, CONFIGS), "aws.kms_key_arn")
+    assert f"arn:aws:kms:{region}:{account}:{alias}" == get_value(
+        load_environment(env, CONFIGS), "aws.kms_key_arn"
+    )
 
 
 NAMES = [
@@ -170,14 +184,24 @@ NAMES = [
     ("workload", "resolve_lambda", "aws_lambda_function", "function_name", "sagemaker.resolve_function_name"),
     ("workload", "pipeline_alerts", "aws_sns_topic", "name", "notifications.topic_name"),
     ("registry", "artifact_bucket", "aws_s3_bucket", "bucket", "aws.artifact_bucket"),
-    ("registry", "model_registry", "aws_sagemaker_model_package_group", "model_package_group_name", "model_group"),
+    (
+        "registry",
+        "model_registry",
+        "aws_sagemaker_model_package_group",
+        "model_package_group_name",
+        "model_group",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("stack", "module", "rtype", "attribute", "key", "env"),
-                         [(*case, env) for case in NAMES for env in STACK_ENVIRONMENTS[case[0]]])
+@pytest.mark.parametrize(
+    ("stack", "module", "rtype", "attribute", "key", "env"),
+    [(*case, env) for case in NAMES for env in STACK_ENVIRONMENTS[case[0]]],
+)
 def test_each_named_resource_has_the_name_of_the_file(stack, module, rtype, attribute, key, env):
-    assert created(stack, module, rtype, "this", env)[attribute] == get_value(load_environment(env, CONFIGS), key)
+    assert created(stack, module, rtype, "this", env)[attribute] == get_value(
+        load_environment(env, CONFIGS), key
+    )
 
 
 @pytest.mark.parametrize("env", STACK_ENVIRONMENTS["workload"])
@@ -193,7 +217,9 @@ def test_workloads_name_the_group_and_lambda_role_the_registry_stack_creates_and
         f"model-package-group/{group['model_package_group_name']}"
     )
     lambda_role = created("workload", "resolve_lambda", "aws_iam_role", "this", env)["name"]
-    assert f"arn:aws:iam::{config.aws.account_id}:role/{lambda_role}" in evaluate("${local.read_role_arns}", registry_scope)
+    assert f"arn:aws:iam::{config.aws.account_id}:role/{lambda_role}" in evaluate(
+        "${local.read_role_arns}", registry_scope
+    )
     assert config.sagemaker.execution_role_arn in evaluate("${local.register_role_arns}", registry_scope)
     assert config.ci.deploy_role_arn in evaluate("${local.approve_role_arns}", registry_scope)
 
@@ -215,9 +241,17 @@ def test_every_name_starts_with_the_prefix_the_ci_policies_scope_to(env):
     names = [config.aws.artifact_bucket, config.aws.kms_key_arn.rsplit("alias/", 1)[1]]
     names += [arn.rsplit("/", 1)[1] for arn in (config.ci.plan_role_arn, config.ci.deploy_role_arn)]
     if config.sagemaker is not None:
-        names += [config.sagemaker.execution_role_arn.rsplit("/", 1)[1], config.sagemaker.image_repository,
-                  config.sagemaker.resolve_function_name, config.notifications.topic_name]
-        buckets = {uri.removeprefix("s3://").split("/", 1)[0] for uri in config.sagemaker.data.model_dump().values() if uri}
+        names += [
+            config.sagemaker.execution_role_arn.rsplit("/", 1)[1],
+            config.sagemaker.image_repository,
+            config.sagemaker.resolve_function_name,
+            config.notifications.topic_name,
+        ]
+        buckets = {
+            uri.removeprefix("s3://").split("/", 1)[0]
+            for uri in config.sagemaker.data.model_dump().values()
+            if uri
+        }
         assert buckets == {config.aws.artifact_bucket}, "the execution role reads only its own bucket"
 
     assert [name for name in names if not name.startswith(prefix)] == []

@@ -26,7 +26,8 @@ EXECUTION_EVENT = "SageMaker Model Building Pipeline Execution Status Change"
 
 def pipeline_arn(env: str, pipeline: str) -> str:
     config = load_environment(env, CONFIGS)
-    return f"arn:aws:sagemaker:{config.aws.region}:{config.aws.account_id}:pipeline/{config.project}-{env}-{pipeline}"
+    name = f"{config.project}-{env}-{pipeline}"
+    return f"arn:aws:sagemaker:{config.aws.region}:{config.aws.account_id}:pipeline/{name}"
 
 
 def events_value(name: str, env: str):
@@ -116,7 +117,7 @@ def test_every_target_retries_and_dead_letters():
 def test_dead_letter_queues_are_encrypted_and_both_users_have_one():
     (queue,) = [b for t, _, b in resources(MODULES / "dead-letter-queue") if t == "aws_sqs_queue"]
     assert queue["kms_master_key_id"] == "${var.kms_key_arn}"
-    function = [b for t, _, b in resources(MODULES / "resolve-lambda") if t == "aws_lambda_function"][0]
+    function = next(b for t, _, b in resources(MODULES / "resolve-lambda") if t == "aws_lambda_function")
     assert function["dead_letter_config"][0]["target_arn"] == "${module.dead_letter_queue.arn}"
 
 

@@ -38,13 +38,18 @@ def test_layout_check_names_an_untyped_variable_and_a_misnamed_resource(tmp_path
     broken = tmp_path / "ecr-repository"
     shutil.copytree(MODULES / "ecr-repository", broken)
     variables = (broken / "variables.tf").read_text()
-    (broken / "variables.tf").write_text(variables.replace('  type        = number\n  default     = 7', "  default = 7", 1))
+    (broken / "variables.tf").write_text(
+        variables.replace("  type        = number\n  default     = 7", "  default = 7", 1)
+    )
     main = (broken / "main.tf").read_text()
-    (broken / "main.tf").write_text(main.replace('resource "aws_ecr_lifecycle_policy" "this"', 'resource "aws_ecr_lifecycle_policy" "x"'))
+    (broken / "main.tf").write_text(
+        main.replace('resource "aws_ecr_lifecycle_policy" "this"', 'resource "aws_ecr_lifecycle_policy" "x"')
+    )
 
     assert module_problems(broken) == [
         "ecr-repository: variable untagged_image_expiry_days has no type",
-        "ecr-repository: aws_ecr_lifecycle_policy.x is the module's only aws_ecr_lifecycle_policy; name it `this`",
+        "ecr-repository: aws_ecr_lifecycle_policy.x is the module's only aws_ecr_lifecycle_policy; "
+        "name it `this`",
     ]
 
 
@@ -81,7 +86,9 @@ def test_terraform_fmt_finds_nothing_to_change():
 def test_terraform_fmt_check_fails_on_a_misformatted_file(tmp_path):
     shutil.copytree(MODULES / "kms-key", tmp_path / "kms-key")
     main = tmp_path / "kms-key" / "main.tf"
-    main.write_text(main.read_text().replace("  enable_key_rotation     = true", "enable_key_rotation = true"))
+    main.write_text(
+        main.read_text().replace("  enable_key_rotation     = true", "enable_key_rotation = true")
+    )
 
     result = _fmt_check(tmp_path)
 

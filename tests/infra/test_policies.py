@@ -48,7 +48,7 @@ def test_a_star_resource_for_a_scopable_action_and_full_access_are_caught(tmp_pa
     shutil.copytree(MODULES / "resolve-lambda", broken)
     main = broken / "main.tf"
     text = main.read_text().replace("resources = [module.dead_letter_queue.arn]", 'resources = ["*"]', 1)
-    main.write_text(text + '\n# arn:aws:iam::aws:policy/AmazonSageMakerFullAccess\n')
+    main.write_text(text + "\n# arn:aws:iam::aws:policy/AmazonSageMakerFullAccess\n")
 
     problems = policy_problems(broken)
 
@@ -71,7 +71,9 @@ def test_oidc_subjects_are_exactly_the_repository_pull_requests_and_the_environm
     config = load_environment(env, CONFIGS)
     repository = config.ci.github_repository
 
-    subjects = evaluate(locals_of(module_folder(stack, "github_oidc"))["subjects"], module_scope(stack, "github_oidc", env))
+    subjects = evaluate(
+        locals_of(module_folder(stack, "github_oidc"))["subjects"], module_scope(stack, "github_oidc", env)
+    )
 
     assert subjects == {
         "plan": f"repo:{repository}:pull_request",
@@ -117,7 +119,11 @@ def test_the_registry_group_policy_names_each_role_and_grants_approval_to_deploy
 
     assert "sagemaker:CreateModelPackage" in register and "sagemaker:UpdateModelPackage" not in register
     assert "sagemaker:UpdateModelPackage" in approve and "sagemaker:CreateModelPackage" not in approve
-    assert read == {"sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"}
+    assert read == {
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages",
+    }
     scope = module_scope("registry", "model_registry", "registry")
     workloads = [load_environment(env, CONFIGS) for env in STACK_ENVIRONMENTS["workload"]]
     assert scope.variables["register_role_arns"] == [c.sagemaker.execution_role_arn for c in workloads]
