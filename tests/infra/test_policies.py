@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 
 import pytest
@@ -13,11 +15,13 @@ from tests.infra.terraform import (
     CONFIGS,
     MODULES,
     STACK_ENVIRONMENTS,
+    STACKS,
     evaluate,
     locals_of,
     module_dirs,
     module_folder,
     module_scope,
+    policy_statements,
     resources,
     stack_dirs,
 )
@@ -56,14 +60,19 @@ def test_a_star_resource_for_a_scopable_action_and_full_access_are_caught(tmp_pa
     assert any("attaches an AWS-managed policy" in p for p in problems), problems
 
 
-def test_no_role_or_policy_attachment_outside_inline_policies():
-    attached = [
-        (folder.name, rtype, name)
+def test_roles_get_only_inline_policies_or_this_stacks_own_managed_policies():
+    attachments = [
+        (folder.name, name, body["policy_arn"])
         for folder in FOLDERS
-        for rtype, name, _ in resources(folder)
-        if rtype in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment", "aws_iam_user")
+        for rtype, name, body in resources(folder)
+        if rtype in ("aws_iam_role_policy_attachment", "aws_iam_policy_attachment")
     ]
-    assert attached == []
+    assert [
+        a for a in attachments if not re.fullmatch(r"\$\{(aws_iam_policy\.\w+|each\.value)\.arn\}", a[2])
+    ] == []
+    assert [
+        name for folder in FOLDERS for rtype, name, _ in resources(folder) if rtype == "aws_iam_user"
+    ] == []
 
 
 @pytest.mark.parametrize(("stack", "env"), STACK_ENVS)
@@ -128,3 +137,38 @@ def test_the_registry_group_policy_names_each_role_and_grants_approval_to_deploy
     workloads = [load_environment(env, CONFIGS) for env in STACK_ENVIRONMENTS["workload"]]
     assert scope.variables["register_role_arns"] == [c.sagemaker.execution_role_arn for c in workloads]
     assert scope.variables["approve_role_arns"] == [c.ci.deploy_role_arn for c in workloads]
+
+
+# IAM's limit for one customer-managed policy, whitespace not counted.
+MANAGED_POLICY_LIMIT = 6_144
+
+
+@pytest.mark.parametrize(("stack", "env"), STACK_ENVS)
+def test_each_github_policy_fits_iams_managed_policy_limit(stack, env):
+    scope = module_scope(stack, "ci_policies", env)
+    folder = module_folder(stack, "ci_policies")
+    services = evaluate(locals_of(folder)["services"], scope)
+    static = policy_statements(folder)
+    documents = {
+        purpose: [
+            {
+                "Sid": name,
+                "Effect": "Allow",
+                "Action": services[name][kind],
+                "Resource": services[name]["resources"],
+            }
+            for name in scope.variables["managed_services"]
+        ]
+        + [s.body for s in static if f"aws_iam_policy_document.{document} " in s.where]
+        for purpose, kind, document in (("read", "read", "plan"), ("change", "write", "change"))
+    }
+    documents["operations"] = [
+        s.body for s in policy_statements(STACKS / stack) if "deploy_operations" in s.where
+    ]
+    sizes = {
+        purpose: len(json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":")))
+        for purpose, statements in documents.items()
+    }
+
+    assert {purpose: size for purpose, size in sizes.items() if size > MANAGED_POLICY_LIMIT - 500} == {}
+    assert sizes["read"] > 1_000 and sizes["change"] > 1_000, sizes

@@ -18,9 +18,9 @@ locals {
       write     = ["kms:CreateAlias", "kms:CreateGrant", "kms:Decrypt", "kms:EnableKeyRotation", "kms:Encrypt", "kms:GenerateDataKey", "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription"]
     }
     iam = {
-      resources = ["arn:${local.p}:iam::${var.account_id}:role/${local.prefix}-*", "arn:${local.p}:iam::${var.account_id}:oidc-provider/token.actions.githubusercontent.com"]
-      read      = ["iam:GetOpenIDConnectProvider", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:ListRolePolicies"]
-      write     = ["iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy", "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagRole", "iam:UntagOpenIDConnectProvider", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint", "iam:UpdateRole", "iam:UpdateRoleDescription"]
+      resources = ["arn:${local.p}:iam::${var.account_id}:role/${local.prefix}-*", "arn:${local.p}:iam::${var.account_id}:policy/${local.prefix}-*", "arn:${local.p}:iam::${var.account_id}:oidc-provider/token.actions.githubusercontent.com"]
+      read      = ["iam:GetOpenIDConnectProvider", "iam:GetPolicy", "iam:GetPolicyVersion", "iam:GetRole", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole", "iam:ListPolicyVersions", "iam:ListRolePolicies"]
+      write     = ["iam:AddClientIDToOpenIDConnectProvider", "iam:CreateOpenIDConnectProvider", "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:CreateRole", "iam:DeletePolicyVersion", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:PutRolePolicy", "iam:RemoveClientIDFromOpenIDConnectProvider", "iam:TagOpenIDConnectProvider", "iam:TagPolicy", "iam:TagRole", "iam:UntagOpenIDConnectProvider", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateOpenIDConnectProviderThumbprint", "iam:UpdateRole", "iam:UpdateRoleDescription"]
     }
     sns = {
       resources = ["arn:${local.p}:sns:${local.at}:${local.prefix}-*"]
@@ -89,6 +89,17 @@ data "aws_iam_policy_document" "plan" {
     resources = ["*"]
   }
 
+  dynamic "statement" {
+    for_each = contains(var.managed_services, "logs") ? [1] : []
+
+    content {
+      sid       = "ReadLogGroupList"
+      effect    = "Allow"
+      actions   = ["logs:DescribeLogGroups"]
+      resources = ["arn:${local.p}:logs:${local.at}:log-group:*"]
+    }
+  }
+
   statement {
     sid       = "ReadState"
     effect    = "Allow"
@@ -105,8 +116,24 @@ data "aws_iam_policy_document" "plan" {
   }
 }
 
-data "aws_iam_policy_document" "deploy" {
-  source_policy_documents = concat([data.aws_iam_policy_document.plan.json], var.deploy_policy_documents)
+data "aws_iam_policy_document" "change" {
+  # Only this stack's own policies may be attached, never an AWS-managed one such as AdministratorAccess.
+  dynamic "statement" {
+    for_each = contains(var.managed_services, "iam") ? [1] : []
+
+    content {
+      sid       = "AttachOwnPolicies"
+      effect    = "Allow"
+      actions   = ["iam:AttachRolePolicy", "iam:DetachRolePolicy"]
+      resources = ["arn:${local.p}:iam::${var.account_id}:role/${local.prefix}-*"]
+
+      condition {
+        test     = "ArnLike"
+        variable = "iam:PolicyARN"
+        values   = ["arn:${local.p}:iam::${var.account_id}:policy/${local.prefix}-*"]
+      }
+    }
+  }
 
   dynamic "statement" {
     for_each = local.managed

@@ -53,9 +53,3 @@ variable "pass_roles" {
   }))
   default = []
 }
-
-variable "deploy_policy_documents" {
-  description = "Further deploy-role statements (JSON documents): pipeline upsert, approval sync, image push."
-  type        = list(string)
-  default     = []
-}

@@ -62,12 +62,6 @@ resource "aws_iam_role" "plan" {
   }
 }
 
-resource "aws_iam_role_policy" "plan" {
-  name   = "read-only-plan"
-  role   = aws_iam_role.plan.id
-  policy = var.plan_policy_json
-}
-
 resource "aws_iam_role" "deploy" {
   name                 = local.roles.deploy[3]
   path                 = local.roles.deploy[2]
@@ -83,8 +77,35 @@ resource "aws_iam_role" "deploy" {
   }
 }
 
-resource "aws_iam_role_policy" "deploy" {
-  name   = "deploy"
-  role   = aws_iam_role.deploy.id
-  policy = var.deploy_policy_json
+# Managed (customer) policies rather than inline ones: IAM caps all inline policies of a role at 10,240
+# characters together, and the deploy role's permissions come close to that; each managed policy has 6,144.
+resource "aws_iam_policy" "read" {
+  name        = "${var.name_prefix}-github-read"
+  description = "Read ${var.name_prefix} and its Terraform state (plan and deploy roles)"
+  policy      = var.read_policy_json
+}
+
+resource "aws_iam_policy" "deploy" {
+  for_each = var.deploy_policy_jsons
+
+  name        = "${var.name_prefix}-github-${each.key}"
+  description = "Deploy ${var.name_prefix}: ${each.key}"
+  policy      = each.value
+}
+
+resource "aws_iam_role_policy_attachment" "plan_read" {
+  role       = aws_iam_role.plan.name
+  policy_arn = aws_iam_policy.read.arn
+}
+
+resource "aws_iam_role_policy_attachment" "deploy_read" {
+  role       = aws_iam_role.deploy.name
+  policy_arn = aws_iam_policy.read.arn
+}
+
+resource "aws_iam_role_policy_attachment" "deploy" {
+  for_each = aws_iam_policy.deploy
+
+  role       = aws_iam_role.deploy.name
+  policy_arn = each.value.arn
 }

@@ -23,12 +23,17 @@ variable "deploy_role_arn" {
   type        = string
 }
 
-variable "plan_policy_json" {
-  description = "Identity policy of the plan role: read-only actions and the state object."
+variable "name_prefix" {
+  description = "<project>-<env>: the managed policies are named <name_prefix>-github-<purpose>."
   type        = string
 }
 
-variable "deploy_policy_json" {
-  description = "Identity policy of the deploy role, scoped to this stack's resources."
+variable "read_policy_json" {
+  description = "Policy of both roles: read-only actions on the stack's resources and its state."
   type        = string
+}
+
+variable "deploy_policy_jsons" {
+  description = "Further policies of the deploy role only, by purpose (e.g. change, operations); each at most 6,144 characters."
+  type        = map(string)
 }

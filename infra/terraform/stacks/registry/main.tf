@@ -134,10 +134,13 @@ module "ci_policies" {
 module "github_oidc" {
   source = "../../modules/github-oidc"
 
-  github_repository  = local.github_repository
-  environment        = local.env.name
-  plan_role_arn      = local.plan_role_arn
-  deploy_role_arn    = local.deploy_role_arn
-  plan_policy_json   = module.ci_policies.plan_policy_json
-  deploy_policy_json = module.ci_policies.deploy_policy_json
+  github_repository = local.github_repository
+  environment       = local.env.name
+  plan_role_arn     = local.plan_role_arn
+  deploy_role_arn   = local.deploy_role_arn
+  name_prefix       = local.name_prefix
+  read_policy_json  = module.ci_policies.read_policy_json
+  deploy_policy_jsons = {
+    change = module.ci_policies.change_policy_json
+  }
 }

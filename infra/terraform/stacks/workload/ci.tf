@@ -61,16 +61,19 @@ module "ci_policies" {
     { service = "events.amazonaws.com", role_arns = [module.pipeline_events.role_arn] },
     { service = "scheduler.amazonaws.com", role_arns = [module.pipeline_events.role_arn] },
   ]
-  deploy_policy_documents = [data.aws_iam_policy_document.deploy_operations.json]
 }
 
 module "github_oidc" {
   source = "../../modules/github-oidc"
 
-  github_repository  = local.github_repository
-  environment        = local.env.name
-  plan_role_arn      = local.plan_role_arn
-  deploy_role_arn    = local.deploy_role_arn
-  plan_policy_json   = module.ci_policies.plan_policy_json
-  deploy_policy_json = module.ci_policies.deploy_policy_json
+  github_repository = local.github_repository
+  environment       = local.env.name
+  plan_role_arn     = local.plan_role_arn
+  deploy_role_arn   = local.deploy_role_arn
+  name_prefix       = local.name_prefix
+  read_policy_json  = module.ci_policies.read_policy_json
+  deploy_policy_jsons = {
+    change     = module.ci_policies.change_policy_json
+    operations = data.aws_iam_policy_document.deploy_operations.json
+  }
 }
