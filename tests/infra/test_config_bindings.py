@@ -275,3 +275,17 @@ def test_there_is_one_backend_file_per_aws_environment():
     assert sorted(p.name for p in (TERRAFORM / "backends").iterdir()) == sorted(
         f"{env}.s3.tfbackend" for env in AWS_ENVIRONMENTS
     )
+
+
+def _arn_keys(document, prefix="") -> list[str]:
+    if isinstance(document, dict):
+        return [key for name, value in document.items() for key in _arn_keys(value, f"{prefix}{name}.")]
+    return [prefix.rstrip(".")] if isinstance(document, str) and document.startswith("arn:") else []
+
+
+def test_every_arn_of_every_aws_environment_file_is_one_the_tests_above_compare():
+    compared = {key for *_, key in ROLE_ARNS} | {"aws.kms_key_arn"}
+    arns = {(env, key) for env in AWS_ENVIRONMENTS for key in _arn_keys(environment_file(env))}
+
+    assert len(arns) == 11  # 4 in dev, 4 in prod, 3 in registry
+    assert sorted((env, key) for env, key in arns if key not in compared) == []
