@@ -102,7 +102,8 @@ class Statement:
 
     @property
     def actions(self) -> list[str]:
-        return list(self.body.get("actions", []))
+        value = self.body.get("actions", [])
+        return value if isinstance(value, list) else [value]
 
     @property
     def resources(self) -> list[str]:

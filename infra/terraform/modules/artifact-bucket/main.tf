@@ -8,8 +8,17 @@ resource "aws_s3_bucket" "this" {
   bucket = var.bucket_name
 }
 
+# Both buckets: no ACLs, no public access, versioned.
+locals {
+  buckets = {
+    artifacts   = aws_s3_bucket.this.id
+    access_logs = aws_s3_bucket.access_logs.id
+  }
+}
+
 resource "aws_s3_bucket_ownership_controls" "this" {
-  bucket = aws_s3_bucket.this.id
+  for_each = local.buckets
+  bucket   = each.value
 
   rule {
     object_ownership = "BucketOwnerEnforced"
@@ -17,7 +26,8 @@ resource "aws_s3_bucket_ownership_controls" "this" {
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  bucket                  = aws_s3_bucket.this.id
+  for_each                = local.buckets
+  bucket                  = each.value
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -25,7 +35,8 @@ resource "aws_s3_bucket_public_access_block" "this" {
 }
 
 resource "aws_s3_bucket_versioning" "this" {
-  bucket = aws_s3_bucket.this.id
+  for_each = local.buckets
+  bucket   = each.value
 
   versioning_configuration {
     status = "Enabled"
@@ -122,7 +133,7 @@ resource "aws_s3_bucket_policy" "this" {
   bucket = aws_s3_bucket.this.id
   policy = data.aws_iam_policy_document.this.json
 
-  depends_on = [aws_s3_bucket_public_access_block.this]
+  depends_on = [aws_s3_bucket_public_access_block.this["artifacts"]]
 }
 
 # ---- The access-log bucket. S3 server access logging cannot deliver to a bucket encrypted with SSE-KMS,
@@ -133,30 +144,6 @@ resource "aws_s3_bucket" "access_logs" {
   # checkov:skip=CKV_AWS_144:Request logs are kept in the account's region; artifacts are not replicated either.
   # checkov:skip=CKV2_AWS_62:Nothing reacts to new log objects; event notifications would have no consumer.
   bucket = local.log_bucket_name
-}
-
-resource "aws_s3_bucket_ownership_controls" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  rule {
-    object_ownership = "BucketOwnerEnforced"
-  }
-}
-
-resource "aws_s3_bucket_public_access_block" "access_logs" {
-  bucket                  = aws_s3_bucket.access_logs.id
-  block_public_acls       = true
-  block_public_policy     = true
-  ignore_public_acls      = true
-  restrict_public_buckets = true
-}
-
-resource "aws_s3_bucket_versioning" "access_logs" {
-  bucket = aws_s3_bucket.access_logs.id
-
-  versioning_configuration {
-    status = "Enabled"
-  }
 }
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
@@ -240,5 +227,5 @@ resource "aws_s3_bucket_policy" "access_logs" {
   bucket = aws_s3_bucket.access_logs.id
   policy = data.aws_iam_policy_document.access_logs.json
 
-  depends_on = [aws_s3_bucket_public_access_block.access_logs]
+  depends_on = [aws_s3_bucket_public_access_block.this["access_logs"]]
 }

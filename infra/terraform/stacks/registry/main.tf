@@ -3,53 +3,48 @@ locals {
 }
 
 # Registered model artifacts are written by the workloads' execution roles and read by their deploy roles,
-# always through S3.
-data "aws_iam_policy_document" "key" {
-  statement {
-    sid       = "WorkloadsEncryptRegisteredArtifacts"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
-    resources = ["*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = local.workload_accounts
+# always through S3; the key and the bucket policy grant the same roles.
+locals {
+  artifact_access = {
+    WorkloadsWriteRegisteredArtifacts = {
+      roles = local.register_role_arns
+      kms   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
+      s3    = ["s3:GetObject", "s3:PutObject"]
     }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.register_role_arns
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${local.region}.amazonaws.com"]
+    DeployRolesReadRegisteredArtifacts = {
+      roles = local.approve_role_arns
+      kms   = ["kms:Decrypt", "kms:DescribeKey"]
+      s3    = ["s3:GetObject"]
     }
   }
+}
 
-  statement {
-    sid       = "DeployRolesDecryptRegisteredArtifacts"
-    effect    = "Allow"
-    actions   = ["kms:Decrypt", "kms:DescribeKey"]
-    resources = ["*"]
+data "aws_iam_policy_document" "key" {
+  dynamic "statement" {
+    for_each = local.artifact_access
 
-    principals {
-      type        = "AWS"
-      identifiers = local.workload_accounts
-    }
+    content {
+      sid       = statement.key
+      effect    = "Allow"
+      actions   = statement.value.kms
+      resources = ["*"]
 
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.approve_role_arns
-    }
+      principals {
+        type        = "AWS"
+        identifiers = local.workload_accounts
+      }
 
-    condition {
-      test     = "StringEquals"
-      variable = "kms:ViaService"
-      values   = ["s3.${local.region}.amazonaws.com"]
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = statement.value.roles
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
     }
   }
 }
@@ -63,39 +58,25 @@ module "kms_key" {
 }
 
 data "aws_iam_policy_document" "bucket" {
-  statement {
-    sid       = "WorkloadsWriteRegisteredArtifacts"
-    effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}/*"]
+  dynamic "statement" {
+    for_each = local.artifact_access
 
-    principals {
-      type        = "AWS"
-      identifiers = local.workload_accounts
-    }
+    content {
+      sid       = statement.key
+      effect    = "Allow"
+      actions   = statement.value.s3
+      resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}/*"]
 
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.register_role_arns
-    }
-  }
+      principals {
+        type        = "AWS"
+        identifiers = local.workload_accounts
+      }
 
-  statement {
-    sid       = "DeployRolesReadRegisteredArtifacts"
-    effect    = "Allow"
-    actions   = ["s3:GetObject"]
-    resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}/*"]
-
-    principals {
-      type        = "AWS"
-      identifiers = local.workload_accounts
-    }
-
-    condition {
-      test     = "ArnEquals"
-      variable = "aws:PrincipalArn"
-      values   = local.approve_role_arns
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = statement.value.roles
+      }
     }
   }
 }
