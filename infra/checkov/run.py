@@ -16,9 +16,9 @@ _connect = socket.socket.connect
 
 def _loopback_only(self: socket.socket, address) -> None:
     host = address[0] if isinstance(address, tuple) else None
-    if host is not None and self.family in (socket.AF_INET, socket.AF_INET6):
-        if not ipaddress.ip_address(host.split("%")[0]).is_loopback:
-            raise ConnectionRefusedError(f"checkov tried to reach {host}; it must run offline")
+    is_ip = host is not None and self.family in (socket.AF_INET, socket.AF_INET6)
+    if is_ip and not ipaddress.ip_address(host.split("%")[0]).is_loopback:
+        raise ConnectionRefusedError(f"checkov tried to reach {host}; it must run offline")
     _connect(self, address)
 
 
