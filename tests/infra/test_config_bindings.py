@@ -29,10 +29,11 @@ from tests.infra.terraform import (
 
 STACK_ENVS = [(stack, env) for stack, envs in STACK_ENVIRONMENTS.items() for env in envs]
 AWS_ENVIRONMENTS = [env for envs in STACK_ENVIRONMENTS.values() for env in envs]
-# Names a stack binds to decoded environment files (config.tf): the file of the environment being built,
-# the registry's file, and `other`, each file of a for-expression over all of them.
-YAML_ROOTS = {"local.env": "env", "local.registry_env": "registry", "other": "other"}
-_YAML_READ = re.compile(r"\b(local\.env|local\.registry_env|other)((?:\.[a-z_][a-z0-9_]*)+)")
+# Names a stack binds to decoded environment files: in config.tf the file of the environment being built,
+# the registry's file, and `other`, each file of a for-expression over all of them; in variables.tf
+# `config`, the environment's file as the validation of `environment` reads it.
+YAML_ROOTS = {"local.env": "env", "config": "env", "local.registry_env": "registry", "other": "other"}
+_YAML_READ = re.compile(r"\b(local\.env|config|local\.registry_env|other)((?:\.[a-z_][a-z0-9_]*)+)")
 
 
 def yaml_reads(stack: str) -> set[tuple[str, str]]:
@@ -83,9 +84,9 @@ def files_behind(stack: str, env: str, root: str) -> list[str]:
 
 
 @pytest.mark.parametrize("stack", sorted(STACK_ENVIRONMENTS))
-def test_environment_files_are_decoded_only_in_config_tf(stack):
+def test_environment_files_are_decoded_only_in_config_tf_and_the_environment_validation(stack):
     decoding = [p.name for p in tf_files(STACKS / stack) if "yamldecode(" in p.read_text()]
-    assert decoding == ["config.tf"]
+    assert decoding == ["config.tf", "variables.tf"]
 
 
 @pytest.mark.parametrize("stack", sorted(STACK_ENVIRONMENTS))
@@ -115,7 +116,7 @@ def test_every_key_a_stack_reads_is_set_in_the_files_it_reads(stack, env):
 
 
 def _root_text(root: str) -> str:
-    return {value: key for key, value in YAML_ROOTS.items()}[root]
+    return {"env": "local.env", "registry": "local.registry_env", "other": "other"}[root]
 
 
 # (stack, module, argument, config key): ARNs whose resource names the modules take from the ARN.

@@ -40,10 +40,6 @@ resource "terraform_data" "config_guard" {
 
   lifecycle {
     precondition {
-      condition     = local.env.name == var.environment && local.env.kind == "registry"
-      error_message = "configs/${var.environment}/environment.yaml must have name: ${var.environment} and kind: registry for the registry stack (use stacks/workload for dev and prod)."
-    }
-    precondition {
       condition     = length(local.workloads) > 0
       error_message = "No kind: workload, backend: sagemaker environment names registry.account_id ${local.account_id}; the group would have no writers."
     }

@@ -64,10 +64,6 @@ resource "terraform_data" "config_guard" {
 
   lifecycle {
     precondition {
-      condition     = local.env.name == var.environment && local.env.kind == "workload" && local.env.backend == "sagemaker"
-      error_message = "configs/${var.environment}/environment.yaml must have name: ${var.environment}, kind: workload and backend: sagemaker for the workload stack (use stacks/registry for the registry account)."
-    }
-    precondition {
       condition     = local.registry_env != null
       error_message = "No configs/*/environment.yaml of kind registry has aws.account_id ${local.env.registry.account_id} (registry.account_id of ${var.environment})."
     }
