@@ -44,8 +44,9 @@ def config_root(request, tmp_path_factory):
     return request.param, folder
 
 
-def config_vars(env: str) -> list[str]:
-    return ["-var", f"environment={env}", "-var", f"config_dir={CONFIGS}"]
+def config_vars(env: str | None) -> list[str]:
+    """The variables of a stack's config part for `env`; none for a root that reads a tfvars file."""
+    return ["-var", f"environment={env}", "-var", f"config_dir={CONFIGS}"] if env else []
 
 
 def console(folder, env: str, expression: str):
