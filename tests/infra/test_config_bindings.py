@@ -11,11 +11,13 @@ import pytest
 from ml.artifacts.codecs import content_key
 from ml.config.export import get_value
 from ml.config.loader import load_environment
+from tests.infra.expressions import Scope, TemplateError
 from tests.infra.terraform import (
     CONFIGS,
     STACK_ENVIRONMENTS,
     STACKS,
     TERRAFORM,
+    blocks,
     environment_file,
     evaluate,
     locals_of,
@@ -290,3 +292,53 @@ def test_every_arn_of_every_aws_environment_file_is_one_the_tests_above_compare(
 
     assert len(arns) == 11  # 4 in dev, 4 in prod, 3 in registry
     assert sorted((env, key) for env, key in arns if key not in compared) == []
+
+
+# AWS's length limits for the names the modules build (documented per service).
+NAME_LIMITS = {
+    "aws_s3_bucket": ("bucket", 63),
+    "aws_iam_role": ("name", 64),
+    "aws_iam_policy": ("name", 128),
+    "aws_lambda_function": ("function_name", 64),
+    "aws_cloudwatch_event_rule": ("name", 64),
+    "aws_scheduler_schedule": ("name", 64),
+    "aws_sqs_queue": ("name", 80),
+    "aws_sns_topic": ("name", 256),
+    "aws_ecr_repository": ("name", 256),
+    "aws_sagemaker_model_package_group": ("model_package_group_name", 63),
+}
+
+
+@pytest.mark.parametrize(("stack", "env"), STACK_ENVS)
+def test_every_name_built_for_an_environment_fits_awss_limits(stack, env):
+    checked, too_long = 0, []
+    for call in blocks(STACKS / stack, "module"):
+        for module, scope in _module_and_nested(stack, call, env):
+            for rtype, name, body in resources(module):
+                if rtype not in NAME_LIMITS or NAME_LIMITS[rtype][0] not in body:
+                    continue
+                attribute, limit = NAME_LIMITS[rtype]
+                # A for_each name is measured with the longest key a stack passes ("operations").
+                value = evaluate(body[attribute].replace("each.key", '"operations"'), scope)
+                checked += 1
+                if len(value) > limit:
+                    too_long.append(f"{module.name}: {rtype}.{name} {value!r} is {len(value)} > {limit}")
+    assert checked >= (12 if stack == "workload" else 5)
+    assert too_long == []
+
+
+def _module_and_nested(stack: str, call: str, env: str):
+    """A stack's module call and the modules it calls in turn, each with its variables for `env`."""
+    folder = module_folder(stack, call)
+    scope = module_scope(stack, call, env)
+    yield folder, scope
+    for nested in blocks(folder, "module").values():
+        inner = (folder / nested["source"]).resolve()
+        arguments = {k: v for k, v in nested.items() if k != "source"}
+        variables = {}
+        for name, argument in arguments.items():
+            try:
+                variables[name] = evaluate(argument, scope)
+            except (TemplateError, KeyError):
+                continue
+        yield inner, Scope(locals_of(inner), variables, folder=inner)
