@@ -67,7 +67,7 @@ class Rehearsal:
                 for key, value in result.outputs.items():
                     self.expressions[f"steps.{step['id']}.outputs.{key}"] = value
             if result.returncode != 0:
-                break
+                return self.results
         assert not skip, f"{workflow.name}/{job} has no steps named {sorted(skip)}"
         return self.results
 

@@ -1,5 +1,6 @@
-"""Identities and comments as the workflows' github-script steps compute them (.github/scripts/pull-request.js,
-run on the machine's Node.js): approvers come from the API's reviews, never from the pull request's text."""
+"""Identities and comments as the workflows' github-script steps compute them
+(.github/scripts/pull-request.js, on the machine's Node.js): approvers come from the API's reviews, never
+from the pull request's text."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The repository's GitHub workflows as data: jobs, steps, the scripts they run and the `mlops` calls in them."""
+"""The repository's GitHub workflows as data: jobs, steps, their scripts and the `mlops` calls in them."""
 
 from __future__ import annotations
 

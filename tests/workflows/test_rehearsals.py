@@ -1,0 +1,282 @@
+"""The workflows' run: steps, rehearsed against moto_server on 127.0.0.1 and scratch git repositories.
+
+Steps not run here, and why (everything else of each rehearsed job runs):
+- `make lint`, `make test`, `make checkov`, `make workflow-lint`: they are this test suite and its linters.
+- `terraform plan/apply`: needs the providers from the Terraform registry, which this machine cannot
+  reach; tests/infra (checkov, python-hcl2) and test_terraform_commands below check those steps' paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.aws_server import MotoServer
+from tests.contracts.test_model_registry import make_candidate
+from tests.registry.test_sagemaker import resolve_group_arns_like_aws
+from tests.workflows.gitrepo import clone, commit_all, git, pull_request, seeded_origin
+from tests.workflows.rehearsal import Rehearsal
+from tests.workflows.workflows import load_workflow
+
+REGISTRY_ACCOUNT = "333333333333"
+GROUP = "mammo-severity-model-package"
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+TERRAFORM_APPLY = {"terraform apply": "needs the providers from the Terraform registry"}
+
+
+@pytest.fixture
+def central_registry(fresh_moto: MotoServer):
+    """The central registry account's model package group (Terraform's registry stack creates it)."""
+    fresh_moto.client("sagemaker", account_id=REGISTRY_ACCOUNT).create_model_package_group(
+        ModelPackageGroupName=GROUP
+    )
+    from ml.registry.sagemaker import SageMakerModelRegistry
+
+    client = fresh_moto.client("sagemaker")
+    resolve_group_arns_like_aws(client)
+    return SageMakerModelRegistry(client, image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT)
+
+
+def register_trained_version(registry):
+    """A version as the train pipeline registers it: gate passed, AUC and its CI above prod's floors."""
+    return registry.register(
+        make_candidate(
+            group=GROUP,
+            metrics={"auc": 0.9, "auc_ci_low": 0.85, "auc_ci_high": 0.94},
+            lineage={"git_sha": "0" * 40, "gate": {"passed": True}},
+            created_by="train-pipeline",
+        )
+    )
+
+
+def rehearsal(root: Path, config_root: Path | None = None, **expressions: str) -> Rehearsal:
+    """A rehearsal whose `mlops` reads the checkout's own configs, as the editable install does there."""
+    run = Rehearsal(root, dict(expressions))
+    run.environment["MLOPS_CONFIG_DIR"] = str((config_root or root) / "configs")
+    return run
+
+
+def aws_job(command: str, environment: str, **inputs: str) -> dict[str, str]:
+    values = {"pr-number": "", "approving-reviewers": "", "pipeline": "", "input-uri": "", "artifact": ""}
+    values.update({k.replace("_", "-"): v for k, v in inputs.items()})
+    return {
+        "inputs.environment": environment,
+        "inputs.command": command,
+        **{f"inputs.{key}": value for key, value in values.items()},
+    }
+
+
+def caller_input(workflow: str, job: str, key: str) -> str:
+    return load_workflow(workflow).jobs[job]["with"][key]
+
+
+def test_pr_checks_validates_every_environment_file(tmp_path):
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    [result] = rehearsal(root).run_job(load_workflow("pr-checks"), "config")
+    assert result.returncode == 0, result.stderr
+    assert "cross-file rules: checked" in result.stdout
+
+
+def test_governance_verdict_fails_when_a_check_failed(tmp_path):
+    verdict = load_workflow("reusable-governance")
+    for identities, check, code in [
+        ("success", "success", 0),
+        ("skipped", "skipped", 0),
+        ("success", "failure", 1),
+    ]:
+        run = Rehearsal(tmp_path, {"needs.identities.result": identities, "needs.check.result": check})
+        [result] = run.run_job(verdict, "verdict")
+        assert result.returncode == code, (identities, check)
+
+
+def test_registry_drift_fails_with_exit_12_and_keeps_the_plan(tmp_path, central_registry):
+    version = register_trained_version(central_registry)
+    central_registry.set_status(GROUP, version.version, "Approved", reason="console click", changed_by="eve")
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    command = load_workflow("registry-drift").jobs["check"]["with"]["command"]
+    run = rehearsal(root, **aws_job(command, "dev", artifact="drift"))
+
+    steps = run.run_job(load_workflow("reusable-aws-job"), "run")
+
+    assert [s.returncode for s in steps] == [0, 12], steps[-1].stderr
+    assert steps[0].outputs["arn"] == "arn:aws:iam::111111111111:role/mammo-severity-dev-github-deploy"
+    result = root / ".runner-temp" / "result"
+    assert (result / "exit-code").read_text().strip() == "12"
+    assert "DRIFT" in (result / "output.txt").read_text()
+
+
+def test_approval_path_end_to_end(tmp_path, central_registry):
+    """propose → policy check with author and reviewers → squash merge → sync → the registry approves."""
+    register_trained_version(central_registry)
+    origin = seeded_origin(tmp_path)
+
+    # propose-approval, started by alice from the Actions page
+    proposal = tmp_path / "proposal"
+    clone(origin, proposal)
+    propose = rehearsal(
+        proposal,
+        **{
+            "inputs.environment": "dev",
+            "inputs.version": "1",
+            "inputs.reason": "AUC CI above 0.8",
+            "github.actor": "alice",
+            "github.server_url": "https://github.com",
+            "github.repository": "example-org/mlops-gitops",
+            "github.run_id": "7",
+        },
+    )
+    steps = propose.run_job(load_workflow("propose-approval"), "propose")
+    assert [s.returncode for s in steps] == [0, 0], steps[-1].stderr
+    assert "approved_by: alice" in (proposal / "configs/dev/approved-model.yaml").read_text()
+    assert (proposal / ".runner-temp" / "pr-body.md").is_file()
+
+    # the pull request create-pull-request opens (author: the bot), and the governance job judging it
+    def take_proposal(pr: Path) -> None:
+        (pr / "configs/dev/approved-model.yaml").write_text(
+            (proposal / "configs/dev/approved-model.yaml").read_text()
+        )
+
+    checks = tmp_path / "checks"
+    pull_request(origin, checks, "approve/dev-v1", take_proposal)
+    governance = rehearsal(
+        checks,
+        config_root=checks / "base",
+        **{
+            "matrix.environment": "dev",
+            "github.event.pull_request.base.ref": "main",
+            "needs.identities.outputs.author": "github-actions[bot]",
+            "needs.identities.outputs.approving-reviewers": "alice",
+        },
+    )
+    steps = governance.run_job(load_workflow("reusable-governance"), "check")
+    assert [s.returncode for s in steps] == [0, 0, 0], steps[-1].stdout + steps[-1].stderr
+
+    # squash merge into main, then model-approval's sync with the deploy role
+    main = tmp_path / "main"
+    clone(origin, main)
+    git(main, "merge", "--squash", "origin/approve/dev-v1")
+    commit_all(main, "Approve model version 1 in dev (#42)")
+    sync = rehearsal(
+        main,
+        **aws_job(
+            caller_input("model-approval", "sync", "command"),
+            "dev",
+            pr_number="42",
+            approving_reviewers="alice",
+        ),
+    )
+    steps = sync.run_job(load_workflow("reusable-aws-job"), "run")
+    assert [s.returncode for s in steps] == [0, 0], steps[-1].stdout + steps[-1].stderr
+
+    assert central_registry.get(GROUP, 1).status == "Approved"
+
+
+def test_governance_refuses_an_approver_who_did_not_approve_the_pull_request(tmp_path, central_registry):
+    register_trained_version(central_registry)
+    origin = seeded_origin(tmp_path)
+    proposal = clone(origin, tmp_path / "proposal")
+    rehearsal(proposal).run_script(
+        ".venv/bin/mlops approve --env dev --version 1 --by alice --reason ok --pr-body body.md",
+        {},
+        proposal,
+        "approve",
+    )
+
+    def take_proposal(pr: Path) -> None:
+        (pr / "configs/dev/approved-model.yaml").write_text(
+            (proposal / "configs/dev/approved-model.yaml").read_text()
+        )
+
+    checks = tmp_path / "checks"
+    pull_request(origin, checks, "approve/dev-v1", take_proposal)
+    governance = rehearsal(
+        checks,
+        config_root=checks / "base",
+        **{
+            "matrix.environment": "dev",
+            "github.event.pull_request.base.ref": "main",
+            "needs.identities.outputs.author": "mallory",
+            "needs.identities.outputs.approving-reviewers": "bob",
+        },
+    )
+    steps = governance.run_job(load_workflow("reusable-governance"), "check")
+    assert steps[-1].returncode == 13, steps[-1].stdout + steps[-1].stderr
+
+
+def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registry):
+    """A pull request that also loosens its environment file is still judged by the base's file."""
+    register_trained_version(central_registry)
+    origin = seeded_origin(tmp_path)
+    proposal = clone(origin, tmp_path / "proposal")
+    rehearsal(proposal).run_script(
+        ".venv/bin/mlops approve --env prod --version 1 --by alice --reason ok --pr-body body.md",
+        {},
+        proposal,
+        "approve",
+    )
+
+    def approve_and_loosen(pr: Path) -> None:
+        (pr / "configs/prod/approved-model.yaml").write_text(
+            (proposal / "configs/prod/approved-model.yaml").read_text()
+        )
+        env_file = pr / "configs/prod/environment.yaml"
+        env_file.write_text(
+            env_file.read_text().replace("require_prior_approval_in: [dev]", "require_prior_approval_in: []")
+        )
+
+    checks = tmp_path / "checks"
+    pull_request(origin, checks, "approve/prod-v1", approve_and_loosen)
+    governance = rehearsal(
+        checks,
+        config_root=checks / "base",
+        **{
+            "matrix.environment": "prod",
+            "github.event.pull_request.base.ref": "main",
+            "needs.identities.outputs.author": "github-actions[bot]",
+            "needs.identities.outputs.approving-reviewers": "alice",
+        },
+    )
+    steps = governance.run_job(load_workflow("reusable-governance"), "check")
+    assert steps[-1].returncode == 13  # never approved in dev on main: the base's rule still holds
+    assert "dev" in steps[-1].stdout
+
+
+def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
+    apply = rehearsal(
+        root,
+        **{
+            "inputs.environment": "dev",
+            "inputs.mode": "apply",
+            "inputs.publish-image": "true",
+            "inputs.after-apply": caller_input("deploy", "dev", "after-apply"),
+            "steps.role.outputs.stack": "infra/terraform/stacks/workload",
+            "inputs.publish-image && format('{0}/{1}@{2}', steps.ecr.outputs.registry, "
+            "steps.image.outputs.repository, steps.build.outputs.digest) || ''": image,
+        },
+    )
+    fresh_moto.client("s3").create_bucket(Bucket="mammo-severity-dev-artifacts-111111111111")
+    steps = apply.run_job(load_workflow("reusable-terraform"), "apply", skip=TERRAFORM_APPLY)
+    assert [s.returncode for s in steps] == [0] * len(steps), steps[-1].stdout + steps[-1].stderr
+    assert steps[0].outputs["stack"] == "infra/terraform/stacks/workload"
+    assert (root / "build/resolve-lambda.zip").is_file()
+
+    command = load_workflow("run-pipeline").jobs["run"]["with"]["command"]
+    run = rehearsal(root, **aws_job(command, "dev", pipeline="train", input_uri=""))
+    steps = run.run_job(load_workflow("reusable-aws-job"), "run")
+    assert [s.returncode for s in steps] == [0, 0], steps[-1].stdout + steps[-1].stderr
+    summary = (root / ".runner-temp" / "summary.md").read_text()
+    assert "## train pipeline in dev" in summary
+    assert "arn:aws:sagemaker:us-east-1:" in summary
+
+
+def test_terraform_steps_name_real_stacks_and_backends():
+    """The paths the skipped terraform steps use exist: stacks per kind, a backend file per environment."""
+    from tests.conftest import REPO
+
+    for env, kind in [("registry", "registry"), ("dev", "workload"), ("prod", "workload")]:
+        assert (REPO / f"infra/terraform/stacks/{kind}").is_dir(), kind
+        assert (REPO / f"infra/terraform/backends/{env}.s3.tfbackend").is_file(), env
