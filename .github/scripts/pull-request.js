@@ -29,6 +29,29 @@ function commentBody(marker, body, limit = COMMENT_LIMIT) {
   return head + body.slice(0, limit - head.length - notice.length) + notice;
 }
 
+// The terraform-plan comment: one collapsible section per environment, each plan cut to its last
+// `perPlan` characters (the changes summary is at the end), a failed plan marked as such.
+function planComment(sha, plans, perPlan = 20000) {
+  const sections = plans.map(({ env, exitCode, text }) => {
+    const status = exitCode === "0" ? "plan" : `plan FAILED (exit ${exitCode})`;
+    const cut = text.length > perPlan ? `…\n${text.slice(-perPlan)}` : text;
+    return `<details><summary>${env}: ${status}</summary>\n\n\`\`\`\n${cut}\n\`\`\`\n</details>`;
+  });
+  return `## terraform plan (${sha.slice(0, 7)})\n\n${sections.join("\n\n") || "no plan was produced"}`;
+}
+
+// The registry-drift issue: the environments whose dry-run sync exited 12, with their plans; null if none.
+function driftIssue(runUrl, results) {
+  const drifted = results.filter((r) => r.exitCode === "12");
+  if (drifted.length === 0) return null;
+  const body = [
+    `The registry approves versions that git does not ([run](${runUrl})). Approve them through a pull`,
+    "request, or run `mlops registry sync --env <env> --enforce` to revert them.",
+    ...drifted.map((r) => `\n### ${r.env}\n\n\`\`\`\n${r.output}\n\`\`\``),
+  ].join("\n");
+  return { environments: drifted.map((r) => r.env), body: commentBody("mlops:registry-drift", body) };
+}
+
 async function readIdentities({ github, owner, repo, number }) {
   const { data: pull } = await github.rest.pulls.get({ owner, repo, pull_number: number });
   const reviews = await github.paginate(github.rest.pulls.listReviews, {
@@ -59,4 +82,12 @@ async function upsertComment({ github, owner, repo, number, marker, body }) {
   }
 }
 
-module.exports = { COMMENT_LIMIT, approvingReviewers, commentBody, readIdentities, upsertComment };
+module.exports = {
+  COMMENT_LIMIT,
+  approvingReviewers,
+  commentBody,
+  driftIssue,
+  planComment,
+  readIdentities,
+  upsertComment,
+};

@@ -55,7 +55,8 @@ class Rehearsal:
         """Run every `run:` step of `job` in order, except those named in `skip` (name -> why)."""
         skip = dict(skip or {})
         spec = workflow.jobs[job]
-        job_env = {k: self.resolve(v) for k, v in (spec.get("env") or {}).items()}
+        declared = {**(workflow.data.get("env") or {}), **(spec.get("env") or {})}
+        job_env = {k: self.resolve(v) for k, v in declared.items()}
         for index, step in enumerate(spec.get("steps", [])):
             if "run" not in step:
                 continue

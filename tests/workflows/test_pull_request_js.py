@@ -53,3 +53,29 @@ def test_comment_carries_its_marker_and_is_capped():
     assert len(long) <= 60_000
     assert long.startswith("<!-- mlops:terraform-plan -->\n")
     assert long.endswith("the full text is in the run's artifacts.")
+
+
+def test_plan_comment_marks_failures_and_keeps_each_plans_end():
+    plans = [
+        {"env": "dev", "exitCode": "0", "text": "x" * 30_000 + "Plan: 1 to add"},
+        {"env": "prod", "exitCode": "1", "text": "Error: no credentials"},
+    ]
+    body = call("planComment", "abcdef0123", plans)
+    assert body.startswith("## terraform plan (abcdef0)")
+    assert "<summary>dev: plan</summary>" in body
+    assert "<summary>prod: plan FAILED (exit 1)</summary>" in body
+    assert body.count("x") < 20_100
+    assert "Plan: 1 to add" in body
+
+
+def test_drift_issue_only_for_exit_12():
+    results = [
+        {"env": "dev", "exitCode": "0", "output": "registry already agrees with git: no changes"},
+        {"env": "prod", "exitCode": "12", "output": "DRIFT version 3"},
+    ]
+    issue = call("driftIssue", "https://run", results)
+    assert issue["environments"] == ["prod"]
+    assert issue["body"].startswith("<!-- mlops:registry-drift -->")
+    assert "DRIFT version 3" in issue["body"]
+    assert "no changes" not in issue["body"]
+    assert call("driftIssue", "https://run", results[:1]) is None

@@ -280,3 +280,69 @@ def test_terraform_steps_name_real_stacks_and_backends():
     for env, kind in [("registry", "registry"), ("dev", "workload"), ("prod", "workload")]:
         assert (REPO / f"infra/terraform/stacks/{kind}").is_dir(), kind
         assert (REPO / f"infra/terraform/backends/{env}.s3.tfbackend").is_file(), env
+
+
+def approval_pull_request(tmp_path: Path, central_registry, *, approve_first_on_main: bool) -> Path:
+    """A pull request approving the newest version in dev; with a champion approved on main first."""
+    register_trained_version(central_registry)
+    origin = seeded_origin(tmp_path)
+    main = clone(origin, tmp_path / "main")
+    approve = ".venv/bin/mlops approve --env dev --version {} --by alice --reason ok --pr-body body.md"
+    if approve_first_on_main:
+        central_registry.register(make_candidate(digest="c" * 64, group=GROUP, created_by="train-pipeline"))
+        assert rehearsal(main).run_script(approve.format(1), {}, main, "approve").returncode == 0
+        (main / "body.md").unlink()
+        commit_all(main, "approve v1 in dev")
+        git(main, "push", "-q", "origin", "main")
+    version = 2 if approve_first_on_main else 1
+    result = rehearsal(main).run_script(approve.format(version), {}, main, "approve")
+    assert result.returncode == 0, result.stderr
+    approved = (main / "configs/dev/approved-model.yaml").read_text()
+    checks = tmp_path / "checks"
+    pull_request(
+        origin,
+        checks,
+        "approve/dev",
+        lambda pr: (pr / "configs/dev/approved-model.yaml").write_text(approved),
+    )
+    return checks
+
+
+def evidence(checks: Path) -> list:
+    run = rehearsal(
+        checks,
+        config_root=checks / "base",
+        **{"matrix.environment": "dev", "github.event.pull_request.base.ref": "main"},
+    )
+    return run.run_job(load_workflow("model-approval"), "evidence")
+
+
+def test_evidence_of_a_first_approval_shows_the_version(tmp_path, central_registry):
+    checks = approval_pull_request(tmp_path, central_registry, approve_first_on_main=False)
+    steps = evidence(checks)
+    assert [s.returncode for s in steps] == [0, 0, 0], steps[-1].stderr
+    assert steps[0].outputs == {"champion": "", "challenger": "1"}
+    assert "version" in (checks / "evidence/dev/comparison.md").read_text().lower()
+
+
+def test_evidence_compares_challenger_with_champion(tmp_path, central_registry):
+    checks = approval_pull_request(tmp_path, central_registry, approve_first_on_main=True)
+    steps = evidence(checks)
+    assert steps[0].outputs == {"champion": "1", "challenger": "2"}
+    assert [s.returncode for s in steps] == [0, 0, 0], steps[-1].stdout + steps[-1].stderr
+    assert any(p.suffix == ".html" for p in (checks / "evidence/dev").iterdir())
+
+
+def test_terraform_plan_reads_the_plan_role_and_stack(tmp_path):
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    run = rehearsal(root, **{"inputs.environment": "registry", "inputs.mode": "plan"})
+    steps = run.run_job(
+        load_workflow("reusable-terraform"), "plan", skip={"terraform plan": "needs the Terraform registry"}
+    )
+    assert steps[0].outputs == {
+        "arn": "arn:aws:iam::333333333333:role/mammo-severity-registry-github-plan",
+        "region": "us-east-1",
+        "stack": "infra/terraform/stacks/registry",
+    }
+    assert [s.returncode for s in steps] == [0, 0], steps[-1].stderr
