@@ -106,6 +106,42 @@ def test_registry_drift_fails_with_exit_12_and_keeps_the_plan(tmp_path, central_
     assert "DRIFT" in (result / "output.txt").read_text()
 
 
+def approve_in(checkout: Path, env: str, version: int) -> str:
+    """`mlops approve` by alice in a checkout (as a reviewer would on a branch); the approval file's text."""
+    command = (
+        f".venv/bin/mlops approve --env {env} --version {version} --by alice --reason ok --pr-body body.md"
+    )
+    result = rehearsal(checkout).run_script(command, {}, checkout, "approve")
+    assert result.returncode == 0, result.stderr
+    (checkout / "body.md").unlink()
+    return (checkout / f"configs/{env}/approved-model.yaml").read_text()
+
+
+def open_pull_request(origin: Path, root: Path, env: str, approval: str, also=lambda pr: None) -> Path:
+    """A pull request that puts `approval` into configs/<env>/approved-model.yaml (and `also` changes)."""
+
+    def change(pr: Path) -> None:
+        (pr / f"configs/{env}/approved-model.yaml").write_text(approval)
+        also(pr)
+
+    pull_request(origin, root, f"approve/{env}", change)
+    return root
+
+
+def run_governance(checks: Path, env: str, author: str, reviewers: str) -> list:
+    governance = rehearsal(
+        checks,
+        config_root=checks / "base",
+        **{
+            "matrix.environment": env,
+            "github.event.pull_request.base.ref": "main",
+            "needs.identities.outputs.author": author,
+            "needs.identities.outputs.approving-reviewers": reviewers,
+        },
+    )
+    return governance.run_job(load_workflow("reusable-governance"), "check")
+
+
 def test_approval_path_end_to_end(tmp_path, central_registry):
     """propose → policy check with author and reviewers → squash merge → sync → the registry approves."""
     register_trained_version(central_registry)
@@ -132,30 +168,15 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
     assert (proposal / ".runner-temp" / "pr-body.md").is_file()
 
     # the pull request create-pull-request opens (author: the bot), and the governance job judging it
-    def take_proposal(pr: Path) -> None:
-        (pr / "configs/dev/approved-model.yaml").write_text(
-            (proposal / "configs/dev/approved-model.yaml").read_text()
-        )
-
-    checks = tmp_path / "checks"
-    pull_request(origin, checks, "approve/dev-v1", take_proposal)
-    governance = rehearsal(
-        checks,
-        config_root=checks / "base",
-        **{
-            "matrix.environment": "dev",
-            "github.event.pull_request.base.ref": "main",
-            "needs.identities.outputs.author": "github-actions[bot]",
-            "needs.identities.outputs.approving-reviewers": "alice",
-        },
-    )
-    steps = governance.run_job(load_workflow("reusable-governance"), "check")
+    approval = (proposal / "configs/dev/approved-model.yaml").read_text()
+    checks = open_pull_request(origin, tmp_path / "checks", "dev", approval)
+    steps = run_governance(checks, "dev", author="github-actions[bot]", reviewers="alice")
     assert [s.returncode for s in steps] == [0, 0, 0], steps[-1].stdout + steps[-1].stderr
 
     # squash merge into main, then model-approval's sync with the deploy role
     main = tmp_path / "main"
     clone(origin, main)
-    git(main, "merge", "--squash", "origin/approve/dev-v1")
+    git(main, "merge", "--squash", "origin/approve/dev")
     commit_all(main, "Approve model version 1 in dev (#42)")
     sync = rehearsal(
         main,
@@ -175,32 +196,11 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
 def test_governance_refuses_an_approver_who_did_not_approve_the_pull_request(tmp_path, central_registry):
     register_trained_version(central_registry)
     origin = seeded_origin(tmp_path)
-    proposal = clone(origin, tmp_path / "proposal")
-    rehearsal(proposal).run_script(
-        ".venv/bin/mlops approve --env dev --version 1 --by alice --reason ok --pr-body body.md",
-        {},
-        proposal,
-        "approve",
-    )
+    approval = approve_in(clone(origin, tmp_path / "proposal"), "dev", 1)
+    checks = open_pull_request(origin, tmp_path / "checks", "dev", approval)
 
-    def take_proposal(pr: Path) -> None:
-        (pr / "configs/dev/approved-model.yaml").write_text(
-            (proposal / "configs/dev/approved-model.yaml").read_text()
-        )
+    steps = run_governance(checks, "dev", author="mallory", reviewers="bob")
 
-    checks = tmp_path / "checks"
-    pull_request(origin, checks, "approve/dev-v1", take_proposal)
-    governance = rehearsal(
-        checks,
-        config_root=checks / "base",
-        **{
-            "matrix.environment": "dev",
-            "github.event.pull_request.base.ref": "main",
-            "needs.identities.outputs.author": "mallory",
-            "needs.identities.outputs.approving-reviewers": "bob",
-        },
-    )
-    steps = governance.run_job(load_workflow("reusable-governance"), "check")
     assert steps[-1].returncode == 13, steps[-1].stdout + steps[-1].stderr
 
 
@@ -208,78 +208,20 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
     """A pull request that also loosens its environment file is still judged by the base's file."""
     register_trained_version(central_registry)
     origin = seeded_origin(tmp_path)
-    proposal = clone(origin, tmp_path / "proposal")
-    rehearsal(proposal).run_script(
-        ".venv/bin/mlops approve --env prod --version 1 --by alice --reason ok --pr-body body.md",
-        {},
-        proposal,
-        "approve",
-    )
+    approval = approve_in(clone(origin, tmp_path / "proposal"), "prod", 1)
 
-    def approve_and_loosen(pr: Path) -> None:
-        (pr / "configs/prod/approved-model.yaml").write_text(
-            (proposal / "configs/prod/approved-model.yaml").read_text()
-        )
+    def loosen(pr: Path) -> None:
         env_file = pr / "configs/prod/environment.yaml"
         env_file.write_text(
             env_file.read_text().replace("require_prior_approval_in: [dev]", "require_prior_approval_in: []")
         )
 
-    checks = tmp_path / "checks"
-    pull_request(origin, checks, "approve/prod-v1", approve_and_loosen)
-    governance = rehearsal(
-        checks,
-        config_root=checks / "base",
-        **{
-            "matrix.environment": "prod",
-            "github.event.pull_request.base.ref": "main",
-            "needs.identities.outputs.author": "github-actions[bot]",
-            "needs.identities.outputs.approving-reviewers": "alice",
-        },
-    )
-    steps = governance.run_job(load_workflow("reusable-governance"), "check")
+    checks = open_pull_request(origin, tmp_path / "checks", "prod", approval, also=loosen)
+
+    steps = run_governance(checks, "prod", author="github-actions[bot]", reviewers="alice")
+
     assert steps[-1].returncode == 13  # never approved in dev on main: the base's rule still holds
     assert "dev" in steps[-1].stdout
-
-
-def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
-    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
-    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
-    apply = rehearsal(
-        root,
-        **{
-            "inputs.environment": "dev",
-            "inputs.mode": "apply",
-            "inputs.publish-image": "true",
-            "inputs.after-apply": caller_input("deploy", "dev", "after-apply"),
-            "steps.role.outputs.stack": "infra/terraform/stacks/workload",
-            "inputs.publish-image && format('{0}/{1}@{2}', steps.ecr.outputs.registry, "
-            "steps.image.outputs.repository, steps.build.outputs.digest) || ''": image,
-        },
-    )
-    fresh_moto.client("s3").create_bucket(Bucket="mammo-severity-dev-artifacts-111111111111")
-    steps = apply.run_job(load_workflow("reusable-terraform"), "apply", skip=TERRAFORM_APPLY)
-    assert [s.returncode for s in steps] == [0] * len(steps), steps[-1].stdout + steps[-1].stderr
-    assert steps[0].outputs["stack"] == "infra/terraform/stacks/workload"
-    assert (root / "build/resolve-lambda.zip").is_file()
-
-    command = load_workflow("run-pipeline").jobs["run"]["with"]["command"]
-    run = rehearsal(root, **aws_job(command, "dev", pipeline="train", input_uri=""))
-    steps = run.run_job(load_workflow("reusable-aws-job"), "run")
-    assert [s.returncode for s in steps] == [0, 0], steps[-1].stdout + steps[-1].stderr
-    summary = (root / ".runner-temp" / "summary.md").read_text()
-    assert "## train pipeline in dev" in summary
-    assert "arn:aws:sagemaker:us-east-1:" in summary
-
-
-def test_terraform_steps_name_real_stacks_and_backends():
-    """The paths the skipped terraform steps use exist: stacks per kind, a backend file per environment."""
-    from tests.conftest import REPO
-
-    for env, kind in [("registry", "registry"), ("dev", "workload"), ("prod", "workload")]:
-        assert (REPO / f"infra/terraform/stacks/{kind}").is_dir(), kind
-        assert (REPO / f"infra/terraform/backends/{env}.s3.tfbackend").is_file(), env
 
 
 def approval_pull_request(tmp_path: Path, central_registry, *, approve_first_on_main: bool) -> Path:
@@ -287,25 +229,13 @@ def approval_pull_request(tmp_path: Path, central_registry, *, approve_first_on_
     register_trained_version(central_registry)
     origin = seeded_origin(tmp_path)
     main = clone(origin, tmp_path / "main")
-    approve = ".venv/bin/mlops approve --env dev --version {} --by alice --reason ok --pr-body body.md"
     if approve_first_on_main:
         central_registry.register(make_candidate(digest="c" * 64, group=GROUP, created_by="train-pipeline"))
-        assert rehearsal(main).run_script(approve.format(1), {}, main, "approve").returncode == 0
-        (main / "body.md").unlink()
+        approve_in(main, "dev", 1)
         commit_all(main, "approve v1 in dev")
         git(main, "push", "-q", "origin", "main")
-    version = 2 if approve_first_on_main else 1
-    result = rehearsal(main).run_script(approve.format(version), {}, main, "approve")
-    assert result.returncode == 0, result.stderr
-    approved = (main / "configs/dev/approved-model.yaml").read_text()
-    checks = tmp_path / "checks"
-    pull_request(
-        origin,
-        checks,
-        "approve/dev",
-        lambda pr: (pr / "configs/dev/approved-model.yaml").write_text(approved),
-    )
-    return checks
+    approval = approve_in(main, "dev", 2 if approve_first_on_main else 1)
+    return open_pull_request(origin, tmp_path / "checks", "dev", approval)
 
 
 def evidence(checks: Path) -> list:
