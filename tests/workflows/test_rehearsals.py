@@ -17,7 +17,7 @@ from tests.contracts.test_model_registry import make_candidate
 from tests.registry.test_sagemaker import resolve_group_arns_like_aws
 from tests.workflows.gitrepo import clone, commit_all, git, pull_request, seeded_origin
 from tests.workflows.rehearsal import Rehearsal
-from tests.workflows.workflows import load_workflow
+from tests.workflows.workflows import load_workflow, load_workflows
 
 REGISTRY_ACCOUNT = "333333333333"
 GROUP = "mammo-severity-model-package"
@@ -224,6 +224,46 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
     assert "dev" in steps[-1].stdout
 
 
+def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
+    apply = rehearsal(
+        root,
+        **{
+            "inputs.environment": "dev",
+            "inputs.mode": "apply",
+            "inputs.publish-image": "true",
+            "inputs.after-apply": caller_input("deploy", "dev", "after-apply"),
+            "steps.role.outputs.stack": "infra/terraform/stacks/workload",
+            "inputs.publish-image && format('{0}/{1}@{2}', steps.ecr.outputs.registry, "
+            "steps.image.outputs.repository, steps.build.outputs.digest) || ''": image,
+        },
+    )
+    fresh_moto.client("s3").create_bucket(Bucket="mammo-severity-dev-artifacts-111111111111")
+    steps = apply.run_job(load_workflow("reusable-terraform"), "apply", skip=TERRAFORM_APPLY)
+    assert [s.returncode for s in steps] == [0] * len(steps), steps[-1].stdout + steps[-1].stderr
+    assert steps[0].outputs["stack"] == "infra/terraform/stacks/workload"
+    assert (root / "build/resolve-lambda.zip").is_file()
+
+    command = load_workflow("run-pipeline").jobs["run"]["with"]["command"]
+    run = rehearsal(root, **aws_job(command, "dev", pipeline="train", input_uri=""))
+    steps = run.run_job(load_workflow("reusable-aws-job"), "run")
+    assert [s.returncode for s in steps] == [0, 0], steps[-1].stdout + steps[-1].stderr
+    summary = (root / ".runner-temp" / "summary.md").read_text()
+    assert "## train pipeline in dev" in summary
+    assert "arn:aws:sagemaker:us-east-1:" in summary
+
+
+def test_terraform_steps_name_real_stacks_and_backends():
+    """The paths the skipped terraform steps use exist: stacks per kind, a backend file per environment."""
+    from tests.conftest import REPO
+
+    for env, kind in [("registry", "registry"), ("dev", "workload"), ("prod", "workload")]:
+        assert (REPO / f"infra/terraform/stacks/{kind}").is_dir(), kind
+        assert (REPO / f"infra/terraform/backends/{env}.s3.tfbackend").is_file(), env
+
+
 def approval_pull_request(tmp_path: Path, central_registry, *, approve_first_on_main: bool) -> Path:
     """A pull request approving the newest version in dev; with a champion approved on main first."""
     register_trained_version(central_registry)
@@ -276,3 +316,38 @@ def test_terraform_plan_reads_the_plan_role_and_stack(tmp_path):
         "stack": "infra/terraform/stacks/registry",
     }
     assert [s.returncode for s in steps] == [0, 0], steps[-1].stderr
+
+
+# Which test rehearses each job that has run: steps; a new job must be added to one of the two.
+REHEARSED = {
+    ("pr-checks", "changes"): "test_changed_environments",
+    ("terraform-plan", "affected"): "test_changed_environments",
+    ("model-approval", "changes"): "test_changed_environments",
+    ("pr-checks", "config"): "test_pr_checks_validates_every_environment_file",
+    ("reusable-governance", "verdict"): "test_governance_verdict_fails_when_a_check_failed",
+    ("reusable-governance", "check"): "test_approval_path_end_to_end and the governance tests",
+    ("propose-approval", "propose"): "test_approval_path_end_to_end",
+    ("reusable-aws-job", "run"): "drift, approval path (sync), run-pipeline",
+    ("model-approval", "evidence"): "test_evidence_*",
+    (
+        "reusable-terraform",
+        "apply",
+    ): "test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution",
+    ("reusable-terraform", "plan"): "test_terraform_plan_reads_the_plan_role_and_stack",
+}
+NOT_REHEARSED = {
+    ("pr-checks", "lint"): "make lint is what `make test` starts with",
+    ("pr-checks", "test"): "make test is this suite",
+    ("pr-checks", "infra"): "make checkov runs in tests/infra",
+    ("pr-checks", "workflows"): "make workflow-lint runs the tools test_linters runs",
+}
+
+
+def test_every_job_with_scripts_is_rehearsed_or_excused():
+    with_scripts = {
+        (workflow.name, job_id)
+        for workflow in load_workflows()
+        for job_id, job in workflow.jobs.items()
+        if any("run" in step for step in job.get("steps", []))
+    }
+    assert with_scripts == set(REHEARSED) | set(NOT_REHEARSED)
