@@ -110,10 +110,20 @@ class Rehearsal:
 
 
 def base_environment() -> dict[str, str]:
-    """A runner's environment: PATH, HOME, GITHUB_ACTIONS=true, AWS_* as the test set them (moto)."""
-    keep = {k: v for k, v in os.environ.items() if k.startswith("AWS_") or k in ("HOME", "LANG", "TMPDIR")}
+    """A runner's environment: PATH, HOME, GITHUB_ACTIONS=true, and AWS only on moto.
+
+    AWS_* variables pass only when they point at a moto server on loopback (the moto_server fixture sets
+    them); otherwise no credentials are passed, so a rehearsal can never reach a real AWS account.
+    """
+    on_moto = os.environ.get("AWS_ENDPOINT_URL", "").startswith("http://127.0.0.1:")
+    aws = {k: v for k, v in os.environ.items() if k.startswith("AWS_")} if on_moto else {}
+    keep = {k: v for k, v in os.environ.items() if k in ("HOME", "LANG", "TMPDIR")}
     return {
         **keep,
+        **aws,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "PATH": f"{REPO / '.venv' / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "PYTHONPATH": f"{ROUTING}:{REPO}",
         "GITHUB_ACTIONS": "true",

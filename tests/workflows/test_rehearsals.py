@@ -50,6 +50,18 @@ def register_trained_version(registry):
     )
 
 
+def approver(env: str = "dev") -> str:
+    """A login allowed to approve in `env`: the first of governance.approvers where the schema declares
+    them (the per-environment approvers of the approvals issue), else a login no rule restricts."""
+    from ml.config.loader import load_environment
+
+    approvers = getattr(load_environment(env).governance, "approvers", None)
+    return approvers[0].login if approvers else "alice"
+
+
+APPROVER = approver()
+
+
 def rehearsal(root: Path, config_root: Path | None = None, **expressions: str) -> Rehearsal:
     """A rehearsal whose `mlops` reads the checkout's own configs, as the editable install does there."""
     run = Rehearsal(root, dict(expressions))
@@ -107,9 +119,10 @@ def test_registry_drift_fails_with_exit_12_and_keeps_the_plan(tmp_path, central_
 
 
 def approve_in(checkout: Path, env: str, version: int) -> str:
-    """`mlops approve` by alice in a checkout (as a reviewer would on a branch); the approval file's text."""
+    """`mlops approve` by APPROVER in a checkout (as on a branch); the approval file's text."""
     command = (
-        f".venv/bin/mlops approve --env {env} --version {version} --by alice --reason ok --pr-body body.md"
+        f".venv/bin/mlops approve --env {env} --version {version} --by {APPROVER} --reason ok"
+        " --pr-body body.md"
     )
     result = rehearsal(checkout).run_script(command, {}, checkout, "approve")
     assert result.returncode == 0, result.stderr
@@ -147,7 +160,7 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
     register_trained_version(central_registry)
     origin = seeded_origin(tmp_path)
 
-    # propose-approval, started by alice from the Actions page
+    # propose-approval, started by the approver from the Actions page
     proposal = tmp_path / "proposal"
     clone(origin, proposal)
     propose = rehearsal(
@@ -156,7 +169,7 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
             "inputs.environment": "dev",
             "inputs.version": "1",
             "inputs.reason": "AUC CI above 0.8",
-            "github.actor": "alice",
+            "github.actor": APPROVER,
             "github.server_url": "https://github.com",
             "github.repository": "example-org/mlops-gitops",
             "github.run_id": "7",
@@ -164,13 +177,13 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
     )
     steps = propose.run_job(load_workflow("propose-approval"), "propose")
     assert [s.returncode for s in steps] == [0, 0], steps[-1].stderr
-    assert "approved_by: alice" in (proposal / "configs/dev/approved-model.yaml").read_text()
+    assert f"approved_by: {APPROVER}" in (proposal / "configs/dev/approved-model.yaml").read_text()
     assert (proposal / ".runner-temp" / "pr-body.md").is_file()
 
     # the pull request create-pull-request opens (author: the bot), and the governance job judging it
     approval = (proposal / "configs/dev/approved-model.yaml").read_text()
     checks = open_pull_request(origin, tmp_path / "checks", "dev", approval)
-    steps = run_governance(checks, "dev", author="github-actions[bot]", reviewers="alice")
+    steps = run_governance(checks, "dev", author="github-actions[bot]", reviewers=APPROVER)
     assert [s.returncode for s in steps] == [0, 0, 0], steps[-1].stdout + steps[-1].stderr
 
     # squash merge into main, then model-approval's sync with the deploy role
@@ -184,7 +197,7 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
             caller_input("model-approval", "sync", "command"),
             "dev",
             pr_number="42",
-            approving_reviewers="alice",
+            approving_reviewers=APPROVER,
         ),
     )
     steps = sync.run_job(load_workflow("reusable-aws-job"), "run")
@@ -218,7 +231,7 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
 
     checks = open_pull_request(origin, tmp_path / "checks", "prod", approval, also=loosen)
 
-    steps = run_governance(checks, "prod", author="github-actions[bot]", reviewers="alice")
+    steps = run_governance(checks, "prod", author="github-actions[bot]", reviewers=APPROVER)
 
     assert steps[-1].returncode == 13  # never approved in dev on main: the base's rule still holds
     assert "dev" in steps[-1].stdout
