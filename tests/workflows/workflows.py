@@ -69,7 +69,8 @@ def scripts(workflow: Workflow) -> Iterator[tuple[str, str]]:
 def mlops_calls(script: str) -> list[list[str]]:
     """The argument lists of every `mlops` (or `<dir>/.venv/bin/mlops`) call in a shell script.
 
-    A call ends at a shell operator, a closing `$(...)` or a quote that closes the word it sits in.
+    A call ends at a shell operator, a redirection, a `)` or the end of its line (continuations joined);
+    quotes are dropped, so `"$VAR"` stays one word.
     """
     calls = []
     for match in MLOPS_CALL.finditer(script.replace("\\\n", " ")):
