@@ -2,11 +2,12 @@
 
 Usage: python changed_environments.py {approvals|terraform} --repo DIR --base REF [--head REF]
 
-- approvals: environments whose configs/<env>/approved-model.yaml changed (model-approval, policy).
+- approvals: environments whose configs/<env>/approved-model.yaml changed (model-approval, policy),
+  whatever the pull request's environment files say, so editing them cannot hide an approval from the
+  policy (an environment the base branch does not know fails the policy check: fail closed).
 - terraform: environments whose infrastructure a change can alter: their environment file, their backend
   file, their stack (workload or registry, the environment's `kind`), or any shared module.
-Only environments that exist (configs/<env>/environment.yaml) with a safe name are listed, in deploy
-order (registry first), so a crafted path can neither inject a name nor hide a change. The workflows run
+Only safe names are listed (a crafted path cannot inject one), in deploy order (registry first). The workflows run
 the base branch's copy of this file, so a pull request cannot change how it is judged.
 """
 
@@ -53,7 +54,8 @@ def approval_environments(paths: list[str], environments: dict[str, str]) -> set
         parts[1]
         for parts in (p.split("/") for p in paths)
         if len(parts) == 3 and parts[0] == "configs" and parts[2] == "approved-model.yaml"
-    } & set(environments)
+        and ENV_NAME.match(parts[1])
+    }
 
 
 def terraform_environments(paths: list[str], environments: dict[str, str]) -> set[str]:

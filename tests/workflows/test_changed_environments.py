@@ -39,7 +39,11 @@ def touch(*paths: str):
             ["registry", "prod"],
         ),
         (["configs/local/environment.yaml", "README.md", "infra/terraform/stacks/github/main.tf"], [], []),
-        (["configs/$(curl evil)/approved-model.yaml", "configs/staging/approved-model.yaml"], [], []),
+        (
+            ["configs/$(curl evil)/approved-model.yaml", "configs/staging/approved-model.yaml"],
+            ["staging"],
+            [],
+        ),
     ],
     ids=[
         "approval",
@@ -48,7 +52,7 @@ def touch(*paths: str):
         "workload-stack",
         "registry-stack+backend",
         "unrelated",
-        "crafted-names",
+        "crafted-and-unknown-names",
     ],
 )
 def test_changed_environments_job_output(tmp_path, paths, approvals, terraform):
@@ -87,3 +91,18 @@ def test_unknown_base_fails_clearly(tmp_path):
     )
     assert done.returncode == 1
     assert "git diff origin/nope...HEAD failed" in done.stderr
+
+
+def test_an_approval_cannot_hide_behind_an_edited_environment_file(tmp_path):
+    """A pull request that turns dev into a local environment still has dev's approval checked."""
+
+    def hide(repo: Path) -> None:
+        env_file = repo / "configs/dev/environment.yaml"
+        env_file.write_text(env_file.read_text().replace("backend: sagemaker", "backend: local"))
+        (repo / "configs/dev/approved-model.yaml").write_text("approvals: []\n")
+
+    origin = seeded_origin(tmp_path)
+    pull_request(origin, tmp_path, "feature", hide)
+    rehearsal = Rehearsal(tmp_path, {"github.event.pull_request.base.ref": "main"})
+    [result] = rehearsal.run_job(load_workflow("pr-checks"), "changes")
+    assert json.loads(result.outputs["environments"]) == ["dev"]
