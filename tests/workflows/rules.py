@@ -1,0 +1,170 @@
+"""The security and process rules every workflow must follow; each returns one line per violation."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from tests.workflows.workflows import WORKFLOWS, Workflow, parse_workflow, scripts, steps
+
+PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40})\s+#\s*v\d+(\.\d+)*\s*$")
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)")
+ROLE_ACTION = "aws-actions/configure-aws-credentials"
+COMMENT_WRITES = ("upsertComment", "createComment", "updateComment", "create-pull-request")
+ISSUE_WRITES = ("issues.create(", "issues.update(")
+AWS_SECRET = re.compile(r"aws-access-key-id|aws-secret-access-key|secrets\.AWS_|AWS_SECRET_ACCESS_KEY", re.I)
+
+
+def _permissions(job: dict) -> dict:
+    return job.get("permissions") or {}
+
+
+def _uses(job: dict) -> list[str]:
+    return [step.get("uses", "") for step in job.get("steps", [])] + [job.get("uses", "")]
+
+
+def _called(job: dict) -> Workflow | None:
+    uses = job.get("uses", "")
+    return parse_workflow(WORKFLOWS / uses.rsplit("/", 1)[1]) if uses.startswith("./.github/") else None
+
+
+def _assumes_role(job: dict) -> bool:
+    called = _called(job)
+    if called is not None:
+        return any(_assumes_role(inner) for inner in called.jobs.values())
+    return any(u.startswith(ROLE_ACTION + "@") for u in _uses(job))
+
+
+def _job_text(job: dict) -> str:
+    called = _called(job)
+    inner = [_job_text(j) for j in called.jobs.values()] if called else []
+    texts = [
+        str(step.get("with", {}).get("script", "")) + step.get("uses", "") for step in job.get("steps", [])
+    ]
+    return "\n".join(texts + inner)
+
+
+def top_level_permissions(wf: Workflow) -> list[str]:
+    allowed = ({}, {"contents": "read"})
+    if "permissions" not in wf.data or wf.data["permissions"] not in allowed:
+        return [f"{wf.name}: top-level permissions must be {{}} or contents: read"]
+    return []
+
+
+def id_token_only_where_a_role_is_assumed(wf: Workflow) -> list[str]:
+    return [
+        f"{wf.name}/{job_id}: id-token: write but the job assumes no role"
+        for job_id, job in wf.jobs.items()
+        if _permissions(job).get("id-token") == "write" and not _assumes_role(job)
+    ]
+
+
+def writes_only_where_written(wf: Workflow) -> list[str]:
+    problems = []
+    for job_id, job in wf.jobs.items():
+        text = _job_text(job)
+        if _permissions(job).get("pull-requests") == "write" and not any(w in text for w in COMMENT_WRITES):
+            problems.append(f"{wf.name}/{job_id}: pull-requests: write but it writes no comment")
+        if _permissions(job).get("issues") == "write" and not any(w in text for w in ISSUE_WRITES):
+            problems.append(f"{wf.name}/{job_id}: issues: write but it writes no issue")
+    return problems
+
+
+def actions_pinned_by_sha(wf: Workflow) -> list[str]:
+    problems = []
+    for number, line in enumerate(wf.text.splitlines(), 1):
+        used = USES_LINE.match(line)
+        if used and not used.group(1).startswith("./") and not PINNED.match(line):
+            problems.append(
+                f"{wf.name}:{number}: {used.group(1)} is not pinned to a full SHA with a # vX comment"
+            )
+    return problems
+
+
+def no_aws_secrets(wf: Workflow) -> list[str]:
+    problems = [f"{wf.name}: AWS keys or secrets" for _ in AWS_SECRET.finditer(wf.text)]
+    for job_id, step in steps(wf):
+        role = str(step.get("with", {}).get("role-to-assume", ""))
+        if step.get("uses", "").startswith(ROLE_ACTION) and not re.fullmatch(
+            r"\$\{\{ steps\.\w+\.outputs\.arn \}\}", role
+        ):
+            problems.append(f"{wf.name}/{job_id}: role-to-assume must be read with `mlops config get`")
+    return problems
+
+
+def no_pull_request_target(wf: Workflow) -> list[str]:
+    return [
+        f"{wf.name}: trigger {t} runs with secrets on fork code"
+        for t in wf.triggers
+        if t in ("pull_request_target", "workflow_run")
+    ]
+
+
+def checkout_without_credentials(wf: Workflow) -> list[str]:
+    return [
+        f"{wf.name}/{job_id}: actions/checkout without persist-credentials: false"
+        for job_id, step in steps(wf)
+        if step.get("uses", "").startswith("actions/checkout@")
+        and (step.get("with") or {}).get("persist-credentials") is not False
+    ]
+
+
+def no_expressions_in_scripts(wf: Workflow) -> list[str]:
+    return [
+        f"{where}: `${{{{ }}}}` inside a script; pass it through env:"
+        for where, text in scripts(wf)
+        if "${{" in text
+    ]
+
+
+def opens_with_a_comment(wf: Workflow) -> list[str]:
+    return (
+        []
+        if wf.text.startswith(f"# {wf.name} ")
+        else [f"{wf.name}: must open with `# {wf.name} — what and when`"]
+    )
+
+
+def deploy_jobs_are_guarded(wf: Workflow) -> list[str]:
+    """A job that applies or deploys runs in its GitHub environment, one at a time, never cancelled."""
+    problems = []
+    for job_id, job in wf.jobs.items():
+        called = _called(job)
+        if called is None or called.name != "reusable-terraform" or job["with"].get("mode") != "apply":
+            continue
+        env = job["with"]["environment"]
+        if job.get("concurrency") != {"group": f"deploy-{env}", "cancel-in-progress": False}:
+            problems.append(f"{wf.name}/{job_id}: needs concurrency deploy-{env} without cancel-in-progress")
+        if called.jobs["apply"].get("environment") != "${{ inputs.environment }}":
+            problems.append(f"{called.name}/apply: must run in environment ${{{{ inputs.environment }}}}")
+    return problems
+
+
+def pull_request_runs_cancel(wf: Workflow) -> list[str]:
+    if "pull_request" not in wf.triggers or set(wf.triggers) - {"pull_request"}:
+        return []
+    if (wf.data.get("concurrency") or {}).get("cancel-in-progress") is not True:
+        return [f"{wf.name}: pull-request checks must cancel superseded runs"]
+    return []
+
+
+RULES: dict[str, Callable[[Workflow], list[str]]] = {
+    rule.__name__: rule
+    for rule in (
+        top_level_permissions,
+        id_token_only_where_a_role_is_assumed,
+        writes_only_where_written,
+        actions_pinned_by_sha,
+        no_aws_secrets,
+        no_pull_request_target,
+        checkout_without_credentials,
+        no_expressions_in_scripts,
+        opens_with_a_comment,
+        deploy_jobs_are_guarded,
+        pull_request_runs_cancel,
+    )
+}
+
+
+def violations(wf: Workflow) -> dict[str, list[str]]:
+    return {name: found for name, rule in RULES.items() if (found := rule(wf))}
