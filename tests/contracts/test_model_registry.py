@@ -37,7 +37,7 @@ def _build_sagemaker(request: pytest.FixtureRequest) -> ModelRegistry:
 
     moto = request.getfixturevalue("fresh_moto")
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-    return SageMakerModelRegistry(moto.client("sagemaker"), image_uri=image)
+    return SageMakerModelRegistry(moto.client("sagemaker"), environment="local", image_uri=image)
 
 
 # A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server).
