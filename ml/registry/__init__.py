@@ -69,7 +69,8 @@ class Decision:
 class StatusChange:
     """One entry of a version's audit trail: who changed its status in which environment, when and why.
 
-    Decisions are chained (`sequence` >= 1, `previous_hash` = the previous decision's hash, ml.registry.audit).
+    Decisions are chained (`sequence` >= 1, `previous_hash` = the previous decision's hash; see
+    ml.registry.audit).
     The registration entry, and entries written before approvals were kept per environment, have no
     environment and no place in the chain (`sequence` 0); they apply to every environment.
     """

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from ml.errors import ArtifactIntegrityError
+from ml.errors import ArtifactIntegrityError, ConfigError
 from ml.registry import ChainHead, Decision, ModelVersion, StatusChange
 
 GENESIS = "0" * 64
@@ -86,7 +86,9 @@ def verify_chain(model_group: str, versions: Sequence[ModelVersion], head: Chain
         sequence = entry.change.sequence
         where = f"entry #{sequence} (v{entry.version}, {entry.change.environment or 'all'})"
         if sequence != previous_sequence + 1:
-            problems.append(f"{where}: follows entry #{previous_sequence}; entries were removed or duplicated")
+            problems.append(
+                f"{where}: follows entry #{previous_sequence}; entries were removed or duplicated"
+            )
         elif entry.change.previous_hash != previous:
             problems.append(f"{where}: does not follow entry #{previous_sequence}, which was changed")
         previous, previous_sequence = entry_hash(model_group, entry.version, entry.change), sequence
@@ -108,6 +110,29 @@ def require_verified(report: AuditReport) -> None:
             f"{report.model_group}: the audit chain does not verify:\n  "
             + "\n  ".join(report.problems)
             + "\nrun `mlops registry audit` for the history; restore the registry from a trusted record"
+        )
+
+
+def require_anchored(report: AuditReport, expected: str) -> None:
+    """Raise unless the chain still holds the entry an earlier head (`N:HASH`, as the sync prints) names.
+
+    Raises:
+        ConfigError: `expected` is not `N:HASH`.
+        AuditChainError: the chain is shorter, or its entry N hashes differently: it was rewritten.
+    """
+    try:
+        anchor = parse_head(expected)
+    except ValueError as exc:
+        raise ConfigError(f"--head {exc}") from None
+    entries = [e for e in report.entries if e.change.sequence == anchor.sequence]
+    if not entries:
+        raise AuditChainError(
+            f"{report.model_group}: the chain has no entry #{anchor.sequence}, which --head names"
+        )
+    entry = entries[0]
+    if entry_hash(report.model_group, entry.version, entry.change) != anchor.entry_hash:
+        raise AuditChainError(
+            f"{report.model_group}: entry #{anchor.sequence} is not the one --head anchors: rewritten"
         )
 
 

@@ -62,7 +62,9 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def wait_for_lease(try_acquire: Callable[[], str | None], what: str, wait_seconds: float | None = None) -> None:
+def wait_for_lease(
+    try_acquire: Callable[[], str | None], what: str, wait_seconds: float | None = None
+) -> None:
     """Call `try_acquire` until it returns None (acquired); it returns who holds the lease otherwise.
 
     Raises:

@@ -11,7 +11,7 @@ Mapping (docs/aws-registry.md has the rest):
 - Approvals are per environment: each decision in the history names its environment, a version's status in
   an environment is its latest decision there, and `ModelApprovalStatus` is Approved while any environment
   approves it (moto does not implement ModelLifeCycle, and the history is where the decisions already are).
-- The sync lock is a queue of ticket packages in the group `<group>-sync-lock` (ml/registry/sagemaker_lock.py).
+- The sync lock is a queue of ticket packages in the group `<group>-sync-lock` (sagemaker_lock.py).
 """
 
 from __future__ import annotations

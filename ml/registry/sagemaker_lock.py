@@ -1,4 +1,4 @@
-"""The SageMaker registry's sync lock: a queue of ticket packages in the model package group `<group>-sync-lock`.
+"""The SageMaker registry's sync lock: a queue of ticket packages in the group `<group>-sync-lock`.
 
 SageMaker offers no conditional write on a package, but it numbers a group's packages itself, one after the
 other, and never hands a number out twice. So each sync creates a ticket (a package, `PendingManualApproval`)
@@ -84,7 +84,7 @@ def ticket_lock(registry: SageMakerModelRegistry, model_group: str, commit: str)
 
 
 def _holder_ahead(registry: SageMakerModelRegistry, lock_group: str, mine: int) -> str | None:
-    """The holder of a lower ticket that still counts, or None; lower tickets that no longer count are closed."""
+    """The holder of a lower ticket that still counts, or None; lower ones that no longer count are closed."""
     pending = registry._summaries(lock_group, ModelApprovalStatus=ApprovalStatus.PENDING.value)
     for summary in sorted(pending, key=lambda s: int(s["ModelPackageVersion"])):
         if int(summary["ModelPackageVersion"]) >= mine:

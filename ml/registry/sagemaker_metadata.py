@@ -98,7 +98,9 @@ def _read_change(entry: list[Any]) -> StatusChange:
     if not rest:  # format 1: decided for every environment, not chained
         return StatusChange(ApprovalStatus(status), by, at, why)
     environment, decision, sequence, previous = rest
-    return StatusChange(ApprovalStatus(status), by, at, why, environment, read_decision(decision), sequence, previous)
+    return StatusChange(
+        ApprovalStatus(status), by, at, why, environment, read_decision(decision), sequence, previous
+    )
 
 
 def _write_change(change: StatusChange) -> list[Any]:
