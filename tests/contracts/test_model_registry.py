@@ -28,20 +28,22 @@ OTHER_GROUP = "fraud-model"
 T0 = "2026-01-01T00:00:00+00:00"
 
 
-def _build_local(request: pytest.FixtureRequest) -> ModelRegistry:
-    return SQLiteModelRegistry(request.getfixturevalue("tmp_path") / "registry" / "models.db")
+def _build_local(request: pytest.FixtureRequest, environment: str) -> ModelRegistry:
+    path = request.getfixturevalue("tmp_path") / "registry" / "models.db"
+    return SQLiteModelRegistry(path, environment=environment)
 
 
-def _build_sagemaker(request: pytest.FixtureRequest) -> ModelRegistry:
+def _build_sagemaker(request: pytest.FixtureRequest, environment: str) -> ModelRegistry:
     from ml.registry.sagemaker import SageMakerModelRegistry
 
-    moto = request.getfixturevalue("fresh_moto")
+    moto = request.getfixturevalue("moto_server")  # the test's registry already reset it
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-    return SageMakerModelRegistry(moto.client("sagemaker"), environment="local", image_uri=image)
+    return SageMakerModelRegistry(moto.client("sagemaker"), environment=environment, image_uri=image)
 
 
-# A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server).
-BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {
+# A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server) and
+# returns the store as `environment` sees it (every environment's view of one store).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, str], ModelRegistry]] = {
     "local": _build_local,
     "sagemaker": _build_sagemaker,
 }
@@ -49,7 +51,16 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {
 
 @pytest.fixture(params=sorted(BACKENDS))
 def registry(request: pytest.FixtureRequest) -> ModelRegistry:
-    return BACKENDS[request.param](request)
+    if request.param == "sagemaker":
+        request.getfixturevalue("fresh_moto")
+    return BACKENDS[request.param](request, "local")
+
+
+@pytest.fixture
+def view(request: pytest.FixtureRequest, registry: ModelRegistry) -> Callable[[str], ModelRegistry]:
+    """The `registry` fixture's store as another environment sees it."""
+    backend = request.node.callspec.params["registry"]
+    return lambda environment: BACKENDS[backend](request, environment)
 
 
 def make_candidate(digest: str = "a" * 64, group: str = GROUP, **overrides: object) -> ModelCandidate:
