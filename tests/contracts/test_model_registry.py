@@ -468,7 +468,7 @@ def test_decisions_form_one_verified_chain(registry: ModelRegistry, view) -> Non
 
     assert report.verified, report.problems
     assert [e.change.sequence for e in report.entries] == [1, 2, 3, 4, 5]
-    assert [e.change.previous_hash for e in report.entries][0] == GENESIS
+    assert report.entries[0].change.previous_hash == GENESIS
     assert report.head == registry.audit_head(GROUP) and report.head.sequence == 5  # type: ignore[union-attr]
 
 
@@ -509,10 +509,10 @@ def test_a_registry_status_changed_outside_is_never_served_and_can_be_restored(
 
 def test_sync_lock_keeps_a_second_holder_out(registry: ModelRegistry, view, monkeypatch) -> None:
     monkeypatch.setattr("ml.registry.lease.WAIT_SECONDS", 0.5)
-    with registry.sync_lock(GROUP, "a" * 40):
-        with pytest.raises(MlopsError, match=rf"{GROUP}: the sync lock is held by .*:{os.getpid()}:"):
-            with view("prod").sync_lock(GROUP, "b" * 40):
-                pass
+    held = rf"{GROUP}: the sync lock is held by .*:{os.getpid()}:"
+    with registry.sync_lock(GROUP, "a" * 40), pytest.raises(MlopsError, match=held):  # noqa: SIM117
+        with view("prod").sync_lock(GROUP, "b" * 40):
+            pass
     with view("prod").sync_lock(GROUP, "b" * 40) as lease:  # released: free again
         assert lease.previous_commit is None
 
@@ -552,7 +552,10 @@ def _tamper_sagemaker(registry: ModelRegistry, tampering: str) -> None:
             _rewrite_package(
                 registry,
                 version.version,
-                lambda old: {**old, **layout.metadata_update(old, kept, None)["CustomerMetadataProperties"]},
+                lambda old, kept=kept: {
+                    **old,
+                    **layout.metadata_update(old, kept, None)["CustomerMetadataProperties"],
+                },
             )
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import replace
 import socket
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
