@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+from ml.registry import StatusChange
 from ml.registry.audit import AuditReport, format_head
 
 
@@ -24,17 +25,19 @@ def render_audit(report: AuditReport, environment: str | None, output_format: st
         f"{report.model_group}: {len(entries)} decision(s)" + (f" in {environment}" if environment else "")
     ]
     for entry in entries:
-        lines += _describe(entry.version, entry.change)
+        lines += describe_change(entry.version, entry.change)
     verdict = "verified" if report.verified else "BROKEN"
     lines.append(f"audit chain {verdict}: {len(report.entries)} entries, head {format_head(report.head)}")
     return "\n".join(lines)
 
 
-def _describe(version: int, change) -> list[str]:
+def describe_change(version: int, change: StatusChange) -> list[str]:
+    """A decision as a heading line (place in the chain, when, where, what, who) and one line per detail."""
     decision = change.decision
     action = decision.action or str(change.status)
+    place = f"#{change.sequence}" if change.sequence else "  -"  # unchained: registration or older layout
     lines = [
-        f"#{change.sequence} {change.changed_at} {change.environment or 'all'} v{version} {action} -> "
+        f"{place} {change.changed_at} {change.environment or 'all'} v{version} {action} -> "
         f"{change.status} by {change.changed_by} ({decision.via})",
         f"    reason: {change.reason}",
     ]
