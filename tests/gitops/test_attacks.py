@@ -307,6 +307,6 @@ def test_show_and_audit_tell_the_whole_story_and_catch_tampering(repo, mlops, tr
 
     with sqlite3.connect(repo / "work" / "registry.db") as conn:
         conn.execute("UPDATE status_history SET changed_by = 'sam' WHERE sequence = 3")
-    tampered = mlops("registry", "audit")
+    tampered = mlops("registry", "audit", "--env", "prod")
     assert tampered.exit_code == 6 and "entry #4 " in tampered.stderr and "was changed" in tampered.stderr
     assert sync(mlops, "dev").exit_code == 6  # nothing is synced on top of a broken trail
