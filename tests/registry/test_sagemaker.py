@@ -24,7 +24,13 @@ from ml.registry.sagemaker import SageMakerModelRegistry
 from ml.train.evaluate import EvaluationMetrics
 from ml.train.gate import GateDecision
 from ml.train.register import RegistrationContext, register_model_version
-from tests.aws_server import ACCOUNT_ID, MotoServer, NetworkAccessError, install_socket_guard
+from tests.aws_server import (
+    ACCOUNT_ID,
+    MotoServer,
+    NetworkAccessError,
+    install_socket_guard,
+    resolve_group_arns_like_aws,
+)
 from tests.contracts.test_model_registry import GROUP, make_candidate
 
 REGISTRY_ACCOUNT = "111122223333"
@@ -41,33 +47,6 @@ def sha(text: str) -> str:
 @pytest.fixture
 def registry(fresh_moto: MotoServer) -> SageMakerModelRegistry:
     return SageMakerModelRegistry(fresh_moto.client("sagemaker"), environment="dev", image_uri=IMAGE)
-
-
-def resolve_group_arns_like_aws(client: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Let moto serve ARN-addressed calls from the ARN's account, as AWS does; return the calls as sent.
-
-    moto 5.2.5 looks a group ARN up as a *name* in the caller's account (create_model_package and
-    describe_model_package_group fail), so this hook records each call's parameters, then hands moto the
-    group's name and routes the call to the account in the ARN (moto's `x-moto-account-id` header).
-    """
-    calls: list[tuple[str, dict[str, Any]]] = []
-
-    def record_and_resolve(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, dict(params)))
-        for key in ("ModelPackageGroupName", "ModelPackageName", "ModelPackageArn"):
-            value = params.get(key, "")
-            if value.startswith("arn:"):
-                context["moto_account"] = value.split(":")[4]
-                if ":model-package-group/" in value:
-                    params[key] = value.rsplit("/", 1)[1]
-
-    def route(request: Any, **_: Any) -> None:
-        if "moto_account" in request.context:
-            request.headers["x-moto-account-id"] = request.context["moto_account"]
-
-    client.meta.events.register("before-parameter-build.sagemaker", record_and_resolve)
-    client.meta.events.register("before-sign.sagemaker", route)
-    return calls
 
 
 def test_cross_account_registry_addresses_the_group_by_arn(fresh_moto: MotoServer) -> None:
