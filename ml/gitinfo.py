@@ -62,17 +62,6 @@ def _commit(repo: Path, ref: str) -> str | None:
     return found.strip() if found else None
 
 
-def file_history(repo: Path, path: Path, ref: str) -> list[str]:
-    """The file's text at every commit reachable from `ref` that changed it, newest first.
-
-    Never the work tree, so uncommitted edits and commits not yet merged into `ref` count for nothing.
-    """
-    relative = path.resolve().relative_to(repo.resolve()).as_posix()
-    commits = (_git(repo, "log", "--format=%H", ref, "--", relative) or "").split()
-    texts = [_git(repo, "show", f"{commit}:{relative}") for commit in commits]
-    return [text for text in texts if text is not None]  # None: the commit deleted the file
-
-
 def is_ancestor(repo: Path, older: str, newer: str) -> bool:
     """Whether commit `older` is in the history of `newer` (a commit is its own ancestor)."""
     return _git(repo, "merge-base", "--is-ancestor", older, newer) is not None

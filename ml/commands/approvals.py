@@ -150,7 +150,7 @@ def registry_sync(
     approving_reviewers: str | None,
 ) -> None:
     """Make the registry agree with configs/<env>/approved-model.yaml at HEAD (plan, lock, apply)."""
-    from ml.registry.gitops import sync_environment
+    from ml.registry.sync_run import sync_environment
 
     config, registry = obj.registry()
     sync_environment(

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ml.config.schema import EnvironmentConfig
-from ml.errors import ConfigError, MlopsError, PolicyViolationError, RegistryDriftError
+from ml.errors import ConfigError, PolicyViolationError
 from ml.registry import ApprovalStatus, Decision, ModelRegistry, ModelVersion
 from ml.registry.approval_edits import write_approval, write_rejection
 from ml.registry.approvals import (
@@ -23,10 +23,9 @@ from ml.registry.approvals import (
     now_utc,
     require_approvable,
 )
-from ml.registry.audit import AuditReport, format_head, require_verified, verify_chain
+from ml.registry.audit import AuditReport, verify_chain
 from ml.registry.evidence import StatisticsReader, no_statistics, render_pr_body
 from ml.registry.policy import ChangeIdentity, PolicyContext, check_policy, decision_problems
-from ml.registry.sync import SyncPlan, apply_sync, plan_sync
 
 
 @dataclass(frozen=True)
@@ -190,140 +189,6 @@ class PullRequest:
         )
 
 
-def sync_environment(
-    config: EnvironmentConfig,
-    config_dir: Path,
-    registry: ModelRegistry,
-    *,
-    dry_run: bool,
-    enforce: bool,
-    progress: Callable[[str], None],
-    allow_dirty: bool = False,
-    pull_request: PullRequest = PullRequest(),
-    strict: bool = False,
-) -> SyncPlan:
-    """Plan, and unless `dry_run` apply under the group's lock; fail on drift that was not enforced away.
-
-    Args:
-        allow_dirty: sync a checkout that is not a clean commit of `approvals.branch` (local use; refused
-            when `strict`).
-        strict: running in CI: the pull request's number and approving reviewers are required for changes.
-
-    Raises:
-        MlopsError: the checkout is not a clean commit on the branch, or it is unrelated to the last sync.
-        AuditChainError: the registry's audit chain does not verify; nothing is changed.
-        PolicyViolationError: an approver is not among the pull request's approving reviewers.
-        RegistryDriftError: the registry holds changes no sync made (after applying the rest).
-    """
-    from ml.config.loader import repository_root
-
-    repo = repository_root(config_dir)
-    commit = _synced_commit(repo, config.approvals.branch, allow_dirty, strict)
-    path = approval_path(config_dir, config.name)
-    approvals = load_approval_file(path)
-    if dry_run:
-        plan = _plan(approvals, registry, config, path, commit, enforce, pull_request)
-        progress(plan.describe())
-        return plan
-    with registry.sync_lock(config.model_group, commit) as lease:
-        if not allow_dirty and _older_than_last_sync(repo, commit, lease.previous_commit, progress):
-            return SyncPlan((), ())
-        versions = registry.list_versions(config.model_group)
-        require_verified(verify_chain(config.model_group, versions, registry.audit_head(config.model_group)))
-        plan = _plan(approvals, registry, config, path, commit, enforce, pull_request)
-        _require_reviewed(plan, pull_request, strict)
-        progress(plan.describe())
-        apply_sync(plan, registry, progress)
-        if not allow_dirty:
-            lease.finish()
-    progress(f"audit chain head: {format_head(registry.audit_head(config.model_group))}")
-    if plan.drift:
-        raise RegistryDriftError(
-            f"{len(plan.drift)} change(s) in the registry were not made by a sync of {_shown(path)}; "
-            "run with --enforce to turn them back, or make them through a pull request"
-        )
-    return plan
-
-
-def _plan(approvals, registry, config, path, commit, enforce, pull_request: PullRequest) -> SyncPlan:
-    source = _shown(path)
-    record = pull_request.record()
-    return plan_sync(
-        approvals,
-        registry,
-        [config.model_group],
-        source=source,
-        commit=commit,
-        enforce=enforce,
-        record=record,
-    )
-
-
-def _synced_commit(repo: Path, branch: str, allow_dirty: bool, strict: bool) -> str:
-    """HEAD, once it is known to be a clean commit of the branch (or --allow-dirty outside CI)."""
-    from ml.gitinfo import checkout_problems, code_version
-
-    if allow_dirty and strict:
-        raise ConfigError(
-            "--allow-dirty is for local use; in CI (GITHUB_ACTIONS=true) sync the merged commit"
-        )
-    problems = [] if allow_dirty else checkout_problems(repo, branch)
-    if problems:
-        raise MlopsError(
-            "registry sync applies only a merged commit: "
-            + "; ".join(problems)
-            + ". Check out the branch, or pass --allow-dirty on your own machine"
-        )
-    return str(code_version(repo)["git_commit"])
-
-
-def _older_than_last_sync(
-    repo: Path, commit: str, previous: str | None, progress: Callable[[str], None]
-) -> bool:
-    """True when the environment was already synced from a commit that contains this one (nothing to do).
-
-    Raises:
-        MlopsError: the last synced commit is not in this commit's history (rewritten history?).
-    """
-    from ml.gitinfo import is_ancestor
-
-    if previous is None or previous == commit or is_ancestor(repo, previous, commit):
-        return False
-    if is_ancestor(repo, commit, previous):
-        progress(f"registry already synced from {previous[:12]}, which contains {commit[:12]}: no changes")
-        return True
-    raise MlopsError(
-        f"the registry was last synced from commit {previous[:12]}, which is not in the history of "
-        f"{commit[:12]} (rewritten or unrelated history); sync from the branch that holds {previous[:12]}"
-    )
-
-
-def _require_reviewed(plan: SyncPlan, pull_request: PullRequest, strict: bool) -> None:
-    """Every approval the sync applies must have been approved in review by its approver (reviewers known)."""
-    decided = [a for a in plan.actions if a.kind in ("approve", "rollback", "reject")]
-    if not decided:
-        return
-    if strict and (pull_request.number is None or pull_request.approving_reviewers is None):
-        raise ConfigError(
-            "in CI (GITHUB_ACTIONS=true) a sync that approves or rejects needs the merged pull request: "
-            "--pr-number (MLOPS_PR_NUMBER) and MLOPS_PR_APPROVING_REVIEWERS"
-        )
-    identity = pull_request.identity() or (
-        ChangeIdentity("", pull_request.approving_reviewers)
-        if pull_request.approving_reviewers is not None
-        else None
-    )
-    unreviewed = [a for a in decided if identity is not None and not identity.approved(a.changed_by)]
-    if unreviewed:
-        raise PolicyViolationError(
-            "; ".join(
-                f"v{a.version}: {a.changed_by!r} did not approve pull request #{pull_request.number}"
-                for a in unreviewed
-            )
-            + "; nothing was changed"
-        )
-
-
 def audit_environment(config: EnvironmentConfig, registry: ModelRegistry) -> AuditReport:
     """The model group's audit chain, verified against the stored head."""
     group = config.model_group
@@ -438,7 +303,6 @@ def _environment_from_text(name: str, text: str, source: str) -> EnvironmentConf
 
 
 def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    from ml.config.loader import display_path
+
+    return str(display_path(path))
