@@ -85,7 +85,9 @@ def approve_directly(
     version = registry.get(config.model_group, int(decision["version"]))
     require_approvable(ApprovalFile(), version, "registry")
     approval = _decision_approval(version, decision)
-    problems = decision_problems(approval, version, registry, config.governance.separation_of_duties)
+    governance = config.governance
+    approvers = governance.approver_logins() or None  # none declared: anyone may approve directly
+    problems = decision_problems(approval, version, registry, governance.separation_of_duties, approvers)
     if problems:
         raise PolicyViolationError(f"{config.model_group} v{version.version}: " + "; ".join(problems))
     reason = approval.reason
