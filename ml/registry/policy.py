@@ -186,13 +186,16 @@ APPROVAL_RULES: tuple[ApprovalRule, ...] = (
 
 
 def decision_problems(
-    approval: Approval, version: ModelVersion, registry: ModelRegistry, separation_of_duties: bool
+    approval: Approval,
+    version: ModelVersion,
+    registry: ModelRegistry,
+    separation_of_duties: bool,
+    approvers: tuple[str, ...] | None = None,
 ) -> list[str]:
     """The rules an approval obeys wherever it is made (approval file or `approvals.mode: direct`)."""
-    context = PolicyContext("", "", 0.0, None, separation_of_duties)
-    return [
-        p for rule in (_downgrade_rule, _separation_rule) for p in rule(approval, version, registry, context)
-    ]
+    context = PolicyContext(version.environment, "", 0.0, None, separation_of_duties, approvers=approvers)
+    rules = (_downgrade_rule, _separation_rule, _approver_rule)
+    return [p for rule in rules for p in rule(approval, version, registry, context)]
 
 
 def newest_ever_approved(versions: Sequence[ModelVersion]) -> int | None:

@@ -310,3 +310,23 @@ def test_show_and_audit_tell_the_whole_story_and_catch_tampering(repo, mlops, tr
     tampered = mlops("registry", "audit", "--env", "prod")
     assert tampered.exit_code == 6 and "entry #4 " in tampered.stderr and "was changed" in tampered.stderr
     assert sync(mlops, "dev").exit_code == 6  # nothing is synced on top of a broken trail
+
+
+def test_audit_compares_the_chain_with_a_head_the_sync_printed(repo, mlops, trained):
+    approve(mlops, "dev", 1)
+    commit(repo, "approve v1 in dev")
+    synced = sync(mlops, "dev")
+    head = synced.output.split("audit chain head: ")[1].split()[0]
+
+    assert mlops("registry", "audit", "--env", "dev", "--head", head).exit_code == 0
+    forged = head.split(":")[0] + ":" + "0" * 64
+    rewritten = mlops("registry", "audit", "--env", "dev", "--head", forged)
+    assert rewritten.exit_code == 6 and "entry #1 is not the one --head anchors" in rewritten.stderr
+    assert mlops("registry", "audit", "--env", "dev", "--head", "seven").exit_code == 2
+
+
+def test_direct_approval_honours_declared_approvers(repo, mlops, trained):
+    set_governance(repo, "lab", approvers=[{"login": "rita", "name": "Dr. Rita Reviewer"}])
+    refused = approve(mlops, "lab", 1, "zed")
+    assert refused.exit_code == 13 and "'zed' is not an approver of lab" in refused.stderr
+    assert approve(mlops, "lab", 1, "rita").exit_code == 0

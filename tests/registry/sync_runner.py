@@ -1,5 +1,5 @@
-"""`python tests/registry/sync_runner.py <mlops args>`: the CLI with SageMaker clients that address a group's ARN
-in its own account, as AWS does (moto looks ARNs up as names; see resolve_group_arns_like_aws)."""
+"""`python tests/registry/sync_runner.py <mlops args>`: the CLI with SageMaker clients that address a
+group's ARN in its own account, as AWS does (moto looks ARNs up as names; see resolve_group_arns_like_aws)."""
 
 import sys
 

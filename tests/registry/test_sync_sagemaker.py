@@ -7,8 +7,8 @@ group exist beforehand, as the registry stack creates them.
 
 import os
 import random
-import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -197,11 +197,13 @@ def test_a_killed_holder_on_this_machine_does_not_block_the_next_sync(
     client = fresh_moto.client("sagemaker")
     client.create_model_package(  # the ticket a sync killed while holding the lock leaves behind
         ModelPackageGroupName=lock_group_name(GROUP),
-        ModelPackageDescription=f"mlops sync env=dev commit={'0' * 40} holder={os.uname().nodename}:{sleeper.pid}:dead lease=900",
+        ModelPackageDescription=(
+            f"mlops sync env=dev commit={'0' * 40} holder={socket.gethostname()}:{sleeper.pid}:dead lease=900"
+        ),
         ModelApprovalStatus="PendingManualApproval",
     )
 
     result = run_sync(aws_repo)
 
     assert result.returncode == 0, result.stderr
-    assert shutil.which("git") and dev_statuses(fresh_moto)[1] == "Approved"
+    assert dev_statuses(fresh_moto)[1] == "Approved"
