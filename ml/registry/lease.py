@@ -35,6 +35,17 @@ class Holder:
         return f"{self.host}:{self.pid}:{self.token}"
 
 
+class Lease:
+    """A held sync lock (the `SyncLease` of ml.registry): `finish` asks the backend to record the commit."""
+
+    def __init__(self, previous_commit: str | None) -> None:
+        self.previous_commit = previous_commit
+        self.finished = False
+
+    def finish(self) -> None:
+        self.finished = True
+
+
 def this_holder() -> Holder:
     return Holder(socket.gethostname(), os.getpid(), secrets.token_hex(4))
 

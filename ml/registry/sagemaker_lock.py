@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from ml.errors import ConfigError
 from ml.registry import ApprovalStatus
-from ml.registry.lease import LEASE_SECONDS, lease_counts, parse_holder, this_holder, wait_for_lease
+from ml.registry.lease import LEASE_SECONDS, Lease, lease_counts, parse_holder, this_holder, wait_for_lease
 
 if TYPE_CHECKING:
     from ml.registry.sagemaker import SageMakerModelRegistry
@@ -42,19 +42,8 @@ def lock_group_name(model_group: str) -> str:
     return name
 
 
-class _TicketLease:
-    """A held ticket; `finish` marks it Approved on release, so it records the synced commit."""
-
-    def __init__(self, previous_commit: str | None) -> None:
-        self.previous_commit = previous_commit
-        self.finished = False
-
-    def finish(self) -> None:
-        self.finished = True
-
-
 @contextmanager
-def ticket_lock(registry: SageMakerModelRegistry, model_group: str, commit: str) -> Iterator[_TicketLease]:
+def ticket_lock(registry: SageMakerModelRegistry, model_group: str, commit: str) -> Iterator[Lease]:
     """Queue a ticket, wait for the lower ones, run the body, then close the ticket."""
     lock_group = lock_group_name(model_group)
     registry._ensure_group(lock_group)
@@ -69,7 +58,7 @@ def ticket_lock(registry: SageMakerModelRegistry, model_group: str, commit: str)
             ModelApprovalStatus=ApprovalStatus.PENDING.value,
         )["ModelPackageArn"]
     mine = int(arn.rsplit("/", 1)[1])
-    lease = _TicketLease(None)
+    lease = Lease(None)
     try:
         wait_for_lease(lambda: _holder_ahead(registry, lock_group, mine), model_group)
         lease.previous_commit = _last_synced_commit(registry, lock_group)

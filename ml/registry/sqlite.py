@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, closing
 from dataclasses import asdict
 from typing import Any
 
@@ -30,7 +29,7 @@ from ml.registry import (
     utc_now,
 )
 from ml.registry.audit import head_after, read_decision, seal
-from ml.registry.lease import LEASE_SECONDS, lease_counts, parse_holder, this_holder, wait_for_lease
+from ml.registry.lease import Lease
 from ml.sqlite import connect, create_schema, transaction
 
 # Bump when the layout changes, so a migration can tell which layout an existing file has.
@@ -190,44 +189,12 @@ class SQLiteModelRegistry:
         with transaction(self.path) as conn:
             return _head(conn, model_group)
 
-    @contextmanager
-    def sync_lock(self, model_group: str, commit: str) -> Iterator[_SQLiteLease]:
-        """Hold the group's lock row (ml.registry.lease) for the body; record the commit if it finished."""
-        check_model_group(model_group)
-        holder = this_holder().describe()
-        wait_for_lease(lambda: self._try_lock(model_group, holder), model_group)
-        try:
-            with transaction(self.path) as conn:
-                row = conn.execute(
-                    "SELECT git_commit FROM sync_marks WHERE model_group = ? AND environment = ?",
-                    (model_group, self.environment),
-                ).fetchone()
-            lease = _SQLiteLease(row["git_commit"] if row else None)
-            yield lease
-        finally:
-            with transaction(self.path, write=True) as conn:
-                if lease.finished:
-                    conn.execute(
-                        "INSERT OR REPLACE INTO sync_marks VALUES (?, ?, ?, ?)",
-                        (model_group, self.environment, commit, utc_now()),
-                    )
-                conn.execute(
-                    "DELETE FROM sync_locks WHERE model_group = ? AND holder = ?", (model_group, holder)
-                )
+    def sync_lock(self, model_group: str, commit: str) -> AbstractContextManager[Lease]:
+        """Hold the group's lock row (ml/registry/sqlite_lock.py) for the body."""
+        from ml.registry.sqlite_lock import row_lock
 
-    def _try_lock(self, model_group: str, holder: str) -> str | None:
-        """Take the lock row unless a lease that still counts holds it; return that holder otherwise."""
-        with transaction(self.path, write=True) as conn:
-            row = conn.execute(
-                "SELECT holder, expires_at FROM sync_locks WHERE model_group = ?", (model_group,)
-            ).fetchone()
-            if row and lease_counts(parse_holder(row["holder"]), row["expires_at"]):
-                return row["holder"]
-            conn.execute(
-                "INSERT OR REPLACE INTO sync_locks VALUES (?, ?, ?)",
-                (model_group, holder, time.time() + LEASE_SECONDS),
-            )
-            return None
+        check_model_group(model_group)
+        return row_lock(self.path, self.environment, model_group, commit)
 
     def _require_version(self, conn: sqlite3.Connection, model_group: str, version: int) -> ModelVersion:
         """Return one version, or raise ModelNotFoundError listing the versions the group does have."""
@@ -247,17 +214,6 @@ class SQLiteModelRegistry:
         ).fetchall()
         history = _select_history(conn, where, params)
         return [_to_model_version(row, tuple(history.get(row["id"], ())), self.environment) for row in rows]
-
-
-class _SQLiteLease:
-    """A held lock row; `finish` records the commit as the environment's last synced one on release."""
-
-    def __init__(self, previous_commit: str | None) -> None:
-        self.previous_commit = previous_commit
-        self.finished = False
-
-    def finish(self) -> None:
-        self.finished = True
 
 
 def _migrate(path: str | os.PathLike[str]) -> None:
