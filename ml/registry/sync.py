@@ -31,7 +31,7 @@ class SyncAction:
     target: ApprovalStatus
     reason: str
     changed_by: str
-    kind: str  # approve | rollback | supersede | reject | revert | restore
+    kind: str  # approve | rollback | supersede | reject; with --enforce: revert | reapprove | restore
     decision: Decision = field(default_factory=Decision)
 
     def describe(self) -> str:
@@ -125,7 +125,7 @@ class _Planner:
         if target.status != ApprovalStatus.APPROVED:
             check_transition(target.model_group, target.version, target.status, ApprovalStatus.APPROVED)
             if _changed_outside_git(target):
-                self._flag(target, "was returned to {status} outside git; {source} approves it", "approve")
+                self._flag(target, "was returned to {status} outside git; {source} approves it", "reapprove")
             else:
                 kind = "rollback" if declared.allow_downgrade else "approve"
                 extra = {"evidence": declared.evidence, "downgrade_reason": declared.downgrade_reason}
@@ -171,7 +171,7 @@ class _Planner:
         self, version: ModelVersion, what: str, kind: str, target: ApprovalStatus | None = None
     ) -> None:
         """Drift: reported, or with --enforce turned back to what git says."""
-        target = target or (ApprovalStatus.APPROVED if kind == "approve" else ApprovalStatus.PENDING)
+        target = target or (ApprovalStatus.APPROVED if kind == "reapprove" else ApprovalStatus.PENDING)
         text = what.format(source=self.source, status=version.status)
         if self.enforce:
             self._add(version, target, f"{kind}: {text} {self.stamp}", "registry-sync", kind)

@@ -225,7 +225,10 @@ def test_returning_the_synced_version_to_pending_is_drift(repo, mlops, trained):
     assert "v1 was returned to PendingManualApproval outside git" in drift.output
     assert "v2 is Approved in the registry but" in drift.output
     assert statuses(repo) == {1: "PendingManualApproval", 2: "Approved"}  # reported, not silently fixed
-    assert sync(mlops, "dev", "--enforce").exit_code == 0
+    # Turning drift back needs no reviewer: it restores what the last reviewed change declared.
+    enforced = sync(mlops, "dev", "--enforce", "--approving-reviewers", "sam")
+    assert enforced.exit_code == 0, enforced.output
+    assert "reapprove mammo-severity-model-package v1" in enforced.output
     assert statuses(repo) == {1: "Approved", 2: "PendingManualApproval"}
 
 
