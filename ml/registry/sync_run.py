@@ -124,7 +124,8 @@ def _older_than_last_sync(
         return True
     raise MlopsError(
         f"the registry was last synced from commit {previous[:12]}, which is not in the history of "
-        f"{commit[:12]} (rewritten or unrelated history); sync from the branch that holds {previous[:12]}"
+        f"{commit[:12]} (rewritten history, or a shallow clone: fetch with fetch-depth: 0); sync from the "
+        f"branch that holds {previous[:12]}"
     )
 
 
