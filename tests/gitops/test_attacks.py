@@ -4,6 +4,7 @@ Each test is one attack from the issue; the registry is the embedded one (the Sa
 same sync and policy code: tests/registry/test_sync_sagemaker.py and the contract suite).
 """
 
+import json
 import os
 import random
 import shutil
@@ -38,6 +39,11 @@ def test_a_dev_sync_never_changes_what_prod_serves(repo, mlops, trained):
 
     assert view(repo, "prod").approved_version(GROUP).version == 1
     assert view(repo, "dev").approved_version(GROUP).version == 2
+    listed = mlops("registry", "list", "--env", "prod", "--format", "json")  # the CLI builds prod's view
+    assert [(v["version"], v["status"]) for v in json.loads(listed.output)] == [
+        (1, "Approved"),
+        (2, "PendingManualApproval"),
+    ]
     for env in ("prod", "dev", "prod"):  # no flip-flop: each environment already agrees with its file
         again = sync(mlops, env)
         assert again.exit_code == 0 and "registry already agrees with git: no changes" in again.output
