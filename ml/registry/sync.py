@@ -116,7 +116,14 @@ class _Planner:
         if version.status != ApprovalStatus.REJECTED:
             check_transition(version.model_group, version.version, version.status, ApprovalStatus.REJECTED)
             reason = f"{rejection.reason} {self.stamp}"
-            self._add(version, ApprovalStatus.REJECTED, reason, rejection.rejected_by, "reject")
+            self._add(
+                version,
+                ApprovalStatus.REJECTED,
+                reason,
+                rejection.rejected_by,
+                "reject",
+                evidence=rejection.evidence,
+            )
 
     def _approve(self, declared: Approval, versions: list[ModelVersion]) -> list[ModelVersion]:
         """Plan the declared version's approval and the supersessions; return approvals made outside git."""
