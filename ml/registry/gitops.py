@@ -62,9 +62,9 @@ def request_approval(
     current = approvals.approval_for(config.model_group)
     champion = registry.get(current.model_group, current.version) if current else None
     statistics = {v.version: read_statistics(v) for v in (challenger, champion) if v is not None}
-    body = render_pr_body(
-        config.name, challenger, champion, approval, {k: v for k, v in statistics.items() if v}
-    )
+    names = {a.login.lower(): a.name for a in config.governance.approvers}
+    baselines = {k: v for k, v in statistics.items() if v}
+    body = render_pr_body(config.name, challenger, champion, approval, baselines, names)
     write_approval(path, approval)
     return ApprovalRequest(path, body)
 
