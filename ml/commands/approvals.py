@@ -135,7 +135,10 @@ def identity_options(command):
     help="Sync a checkout that is not a clean commit of approvals.branch (local).",
 )
 @click.option(
-    "--pr-number", type=click.IntRange(min=1), envvar="MLOPS_PR_NUMBER", help="The merged pull request."
+    "--pr-number",
+    type=click.IntRange(min=1),
+    envvar="MLOPS_PR_NUMBER",
+    help="The merged pull request [MLOPS_PR_NUMBER].",
 )
 @identity_options
 @shared_options
