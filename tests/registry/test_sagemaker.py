@@ -92,6 +92,30 @@ def test_cross_account_registry_never_creates_the_group(fresh_moto: MotoServer) 
     assert central.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
 
 
+def test_cross_account_sync_lock_needs_the_lock_group_of_the_registry_stack(fresh_moto: MotoServer) -> None:
+    fresh_moto.client("sagemaker", account_id=REGISTRY_ACCOUNT).create_model_package_group(
+        ModelPackageGroupName=GROUP
+    )
+    dev_client = fresh_moto.client("sagemaker")
+    resolve_group_arns_like_aws(dev_client)
+    registry = SageMakerModelRegistry(
+        dev_client, environment="dev", image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT
+    )
+
+    with (
+        pytest.raises(
+            ModelNotFoundError, match=rf"sync lock group .*/{GROUP}-sync-lock does not exist.*Terraform"
+        ),
+        registry.sync_lock(GROUP, "a" * 40),
+    ):
+        pass
+
+
+def test_a_group_name_without_room_for_the_lock_suffix_is_refused(registry: SageMakerModelRegistry) -> None:
+    with pytest.raises(ConfigError, match=r"at most 53 characters"), registry.sync_lock("m" * 60, "a" * 40):
+        pass
+
+
 @pytest.mark.parametrize(("account", "expected"), [(None, GROUP), (REGISTRY_ACCOUNT, GROUP_ARN)])
 def test_group_ref_is_the_name_here_or_the_arn_in_the_registry_account(
     fresh_moto: MotoServer, account: str | None, expected: str
