@@ -62,12 +62,37 @@ def _commit(repo: Path, ref: str) -> str | None:
     return found.strip() if found else None
 
 
-def file_history(repo: Path, path: Path, ref: str) -> list[str]:
-    """The file's text at every commit reachable from `ref` that changed it, newest first.
+def is_ancestor(repo: Path, older: str, newer: str) -> bool:
+    """Whether commit `older` is in the history of `newer` (a commit is its own ancestor)."""
+    return _git(repo, "merge-base", "--is-ancestor", older, newer) is not None
 
-    Never the work tree, so uncommitted edits and commits not yet merged into `ref` count for nothing.
-    """
+
+def checkout_problems(repo: Path, branch: str) -> list[str]:
+    """Why the checkout is not a commit merged into `branch` (origin/<branch> when fetched), or nothing."""
+    head = _commit(repo, "HEAD")
+    if head is None:
+        return [f"{repo} is not a git checkout with a commit"]
+    problems = []
+    changed = (_git(repo, "status", "--porcelain") or "").splitlines()
+    if changed:
+        problems.append(
+            f"the work tree has {len(changed)} uncommitted change(s) (e.g. {changed[0][3:]}): the files "
+            "are not the reviewed commit"
+        )
+    ref = next((r for r in (f"origin/{branch}", branch) if _commit(repo, r)), None)
+    if ref is None:
+        problems.append(f"branch {branch!r} (approvals.branch) is not in {repo}; fetch it")
+    elif not is_ancestor(repo, head, ref):
+        problems.append(f"HEAD {head[:12]} is not on {ref} (approvals.branch): it was not merged")
+    return problems
+
+
+def file_at(repo: Path, path: Path, ref: str) -> str | None:
+    """The file's text at commit `ref`, or None where the commit has no such file."""
     relative = path.resolve().relative_to(repo.resolve()).as_posix()
-    commits = (_git(repo, "log", "--format=%H", ref, "--", relative) or "").split()
-    texts = [_git(repo, "show", f"{commit}:{relative}") for commit in commits]
-    return [text for text in texts if text is not None]  # None: the commit deleted the file
+    return _git(repo, "show", f"{ref}:{relative}")
+
+
+def changed_paths(repo: Path, ref: str, paths: tuple[str, ...]) -> list[str]:
+    """Files under `paths` that differ between commit `ref` and the work tree (committed or not)."""
+    return (_git(repo, "diff", "--name-only", ref, "--", *paths) or "").split()

@@ -59,7 +59,10 @@ def render_version(version: ModelVersion, output_format: str) -> str:
         "lineage    " + json.dumps(dict(version.lineage), sort_keys=True),
         "history:",
     ]
-    lines += [f"  {h.changed_at}  {h.status:<22} by {h.changed_by}: {h.reason}" for h in version.history]
+    from ml.registry.audit_report import describe_change
+
+    lines[0] += f" in {version.environment}" if version.environment else ""
+    lines += [f"  {line}" for change in version.history for line in describe_change(version.version, change)]
     return "\n".join(lines)
 
 

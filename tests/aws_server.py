@@ -72,6 +72,33 @@ def act_as_account(client: Any, account_id: str) -> None:
     client.meta.events.register("before-sign", add_header)
 
 
+def resolve_group_arns_like_aws(client: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Let moto serve ARN-addressed calls from the ARN's account, as AWS does; return the calls as sent.
+
+    moto 5.2.5 looks a group ARN up as a *name* in the caller's account (create_model_package and
+    describe_model_package_group fail), so this hook records each call's parameters, then hands moto the
+    group's name and routes the call to the account in the ARN (moto's `x-moto-account-id` header).
+    """
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    def record_and_resolve(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        calls.append((model.name, dict(params)))
+        for key in ("ModelPackageGroupName", "ModelPackageName", "ModelPackageArn"):
+            value = params.get(key, "")
+            if value.startswith("arn:"):
+                context["moto_account"] = value.split(":")[4]
+                if ":model-package-group/" in value:
+                    params[key] = value.rsplit("/", 1)[1]
+
+    def route(request: Any, **_: Any) -> None:
+        if "moto_account" in request.context:
+            request.headers["x-moto-account-id"] = request.context["moto_account"]
+
+    client.meta.events.register("before-parameter-build.sagemaker", record_and_resolve)
+    client.meta.events.register("before-sign.sagemaker", route)
+    return calls
+
+
 def free_port() -> int:
     """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

@@ -59,7 +59,7 @@ def test_registry_show_includes_history(trained):
     mlops("--work-dir", str(trained), "approve", "--version", "1", "--by", "rita", "--reason", "looks good")
     result = mlops("--work-dir", str(trained), "registry", "show", "--version", "1")
     assert result.exit_code == 0
-    assert "Approved               by rita: looks good" in result.output
+    assert "local v1 approve -> Approved by rita (direct)\n      reason: looks good" in result.output
 
 
 def test_unknown_version_exits_4(trained):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -68,7 +69,9 @@ def reject(obj: Context, version: int, by: str, reason: str) -> None:
     """Reject a version (a rejected version can never be approved): in the registry or the approval file."""
     config, registry = obj.registry()
     if config.approvals.mode == "direct":
-        updated = registry.set_status(config.model_group, version, "Rejected", reason=reason, changed_by=by)
+        from ml.registry.gitops import reject_directly
+
+        updated = reject_directly(config, registry, version, by=by, reason=reason)
         click.echo(f"{updated.model_group} version {updated.version}: {updated.status}")
         return
     from ml.registry.gitops import request_rejection
@@ -96,19 +99,93 @@ def registry_list(obj: Context, output_format: str) -> None:
     click.echo(render_versions(registry.list_versions(config.model_group), output_format))
 
 
+def _in_ci() -> bool:
+    # GitHub Actions sets this; there a missing identity or base is an error instead of a skipped check.
+    return os.environ.get("GITHUB_ACTIONS") == "true"
+
+
+def _pull_request(number: int | None, author: str | None, reviewers: str | None):
+    """The change as the platform describes it; options win over the MLOPS_PR_* variables."""
+    from ml.registry.gitops import PullRequest
+
+    author = author if author is not None else os.environ.get("MLOPS_PR_AUTHOR")
+    reviewers = reviewers if reviewers is not None else os.environ.get("MLOPS_PR_APPROVING_REVIEWERS")
+    logins = None if reviewers is None else tuple(r.strip() for r in reviewers.split(",") if r.strip())
+    return PullRequest(number, author.strip() if author else None, logins)
+
+
+def identity_options(command):
+    """--author and --approving-reviewers: filled by the workflow from the GitHub API."""
+    command = click.option(
+        "--approving-reviewers",
+        metavar="LOGIN,LOGIN",
+        help="Logins whose latest review approves the pull request [MLOPS_PR_APPROVING_REVIEWERS].",
+    )(command)
+    return click.option("--author", metavar="LOGIN", help="The pull request's author [MLOPS_PR_AUTHOR].")(
+        command
+    )
+
+
 @registry.command("sync")
 @click.option("--dry-run", is_flag=True, help="Print the plan and stop.")
-@click.option("--enforce", is_flag=True, help="Also revert approvals that exist only in the registry.")
+@click.option("--enforce", is_flag=True, help="Also turn back changes made outside git (drift).")
+@click.option(
+    "--allow-dirty",
+    is_flag=True,
+    help="Sync a checkout that is not a clean commit of approvals.branch (local).",
+)
+@click.option(
+    "--pr-number",
+    type=click.IntRange(min=1),
+    envvar="MLOPS_PR_NUMBER",
+    help="The merged pull request [MLOPS_PR_NUMBER].",
+)
+@identity_options
 @shared_options
 @pass_context
-def registry_sync(obj: Context, dry_run: bool, enforce: bool) -> None:
-    """Make the registry agree with configs/<env>/approved-model.yaml (plan, then apply)."""
-    from ml.registry.gitops import sync_environment
+def registry_sync(
+    obj: Context,
+    dry_run: bool,
+    enforce: bool,
+    allow_dirty: bool,
+    pr_number: int | None,
+    author: str | None,
+    approving_reviewers: str | None,
+) -> None:
+    """Make the registry agree with configs/<env>/approved-model.yaml at HEAD (plan, lock, apply)."""
+    from ml.registry.sync_run import sync_environment
 
     config, registry = obj.registry()
     sync_environment(
-        config, obj.config_dir_or_default(), registry, dry_run=dry_run, enforce=enforce, progress=click.echo
+        config,
+        obj.config_dir_or_default(),
+        registry,
+        dry_run=dry_run,
+        enforce=enforce,
+        allow_dirty=allow_dirty,
+        pull_request=_pull_request(pr_number, author, approving_reviewers),
+        strict=_in_ci(),
+        progress=click.echo,
     )
+
+
+@registry.command("audit")
+@click.option("--head", "expected_head", metavar="N:HASH", help="The chain head a sync printed, to compare.")
+@FORMAT
+@shared_options
+@pass_context
+def registry_audit(obj: Context, expected_head: str | None, output_format: str) -> None:
+    """Verify the audit chain of every decision and print the history (only --env's with --env)."""
+    from ml.registry.audit import require_anchored, require_verified
+    from ml.registry.audit_report import render_audit
+    from ml.registry.gitops import audit_environment
+
+    config, registry = obj.registry()
+    report = audit_environment(config, registry)
+    click.echo(render_audit(report, obj.env, output_format))
+    require_verified(report)
+    if expected_head is not None:
+        require_anchored(report, expected_head)
 
 
 @registry.command("show")
@@ -130,28 +207,32 @@ def policy() -> None:
 
 
 BASE_HELP = (
-    "Branch the pull request targets, e.g. origin/main: a prior approval counts only if committed there. "
-    "Default: the merge-base of HEAD with origin/main if that ref exists, else HEAD; never the work tree."
+    "Branch the pull request targets, e.g. origin/main: its environment files supply the rules. Required in "
+    "CI; default elsewhere: the merge-base of HEAD with origin/main if that ref exists, else HEAD."
 )
 
 
 @policy.command("check")
 @click.option("--base", "base", metavar="REF", help=BASE_HELP)
+@identity_options
 @shared_options
 @pass_context
-def policy_check(obj: Context, base: str | None) -> None:
-    """Check the approval files against the governance rules; one line per violation."""
+def policy_check(obj: Context, base: str | None, author: str | None, approving_reviewers: str | None) -> None:
+    """Check the approval files against the base branch's governance rules; one line per violation."""
     from ml.errors import PolicyViolationError
     from ml.registry.approvals import environments_with_approvals
     from ml.registry.gitops import check_environment_policy
 
     envs = [obj.env] if obj.env else environments_with_approvals(obj.config_dir_or_default())
+    pull_request = _pull_request(None, author, approving_reviewers)
     problems = []
     for env in envs:
         scoped = Context(env, obj.config_dir, obj.work_dir)
         config, registry = scoped.registry()
         config_dir = scoped.config_dir_or_default()
-        problems += check_environment_policy(config, config_dir, registry, base=base, note=progress)
+        problems += check_environment_policy(
+            config, config_dir, registry, base=base, pull_request=pull_request, strict=_in_ci(), note=progress
+        )
     click.echo("\n".join(problems) or f"policy ok: {', '.join(envs) or 'no approval files'}")
     if problems:
         raise PolicyViolationError(f"{len(problems)} governance violation(s)")

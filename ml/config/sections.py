@@ -109,6 +109,19 @@ class ApprovalsConfig(StrictModel):
         description="direct: set the status in the registry; pull_request: edit approved-model.yaml, "
         "and only the sync after merge touches the registry",
     )
+    branch: str = Field(
+        default="main",
+        pattern=r"^[A-Za-z0-9._/-]+$",
+        description="`mlops registry sync` applies only commits of this branch (origin/<branch> if fetched)",
+    )
+
+
+class Approver(StrictModel):
+    """Someone who may approve a model version in this environment."""
+
+    # GitHub's login rule: alphanumerics and single hyphens, not at either end, at most 39 characters.
+    login: str = Field(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$", description="GitHub login")
+    name: str = Field(min_length=1, description="display name shown in pull requests and the audit trail")
 
 
 class GovernanceConfig(StrictModel):
@@ -122,11 +135,27 @@ class GovernanceConfig(StrictModel):
     min_auc_ci_low: float | None = Field(
         default=None, ge=0.5, le=1.0, description="lowest allowed lower bound of the AUC's 95% CI"
     )
+    approvers: list[Approver] = Field(
+        default_factory=list,
+        description="who may approve here (GitHub logins); `approved_by` must be one of them and an "
+        "approving reviewer of the pull request. Required for approvals.mode pull_request; empty: anyone "
+        "(direct mode)",
+    )
 
     @field_validator("require_prior_approval_in")
     @classmethod
     def _check_unique(cls, names: list[str]) -> list[str]:
         return _unique(names, names)
+
+    @field_validator("approvers")
+    @classmethod
+    def _check_unique_logins(cls, approvers: list[Approver]) -> list[Approver]:
+        _unique([a.login.lower() for a in approvers], [a.login for a in approvers])
+        return approvers
+
+    def approver_logins(self) -> tuple[str, ...]:
+        """The approvers' logins, lower-case (GitHub logins ignore case)."""
+        return tuple(a.login.lower() for a in self.approvers)
 
 
 def _unique(keys: list[str], values: list[str]) -> list[str]:

@@ -107,7 +107,7 @@ def build_local_services(config: EnvironmentConfig, workspace: Workspace) -> Ser
 def build_local_registry(config: EnvironmentConfig, workspace: Workspace) -> ModelRegistry:
     from ml.registry.sqlite import SQLiteModelRegistry
 
-    return SQLiteModelRegistry(workspace.root / "registry.db")
+    return SQLiteModelRegistry(workspace.root / "registry.db", environment=config.name)
 
 
 def build_local_statistics_reader(config: EnvironmentConfig, workspace: Workspace) -> StatisticsReader:
@@ -138,6 +138,7 @@ def build_sagemaker_registry(config: EnvironmentConfig, workspace: Workspace) ->
     client = build_client("sagemaker", region=config.registry.region)
     return SageMakerModelRegistry(
         client,
+        environment=config.name,
         image_uri=partial(xgboost_image_uri, config.registry.region),
         registry_account_id=config.registry.account_id,
     )

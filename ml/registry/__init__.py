@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -50,13 +51,38 @@ def check_transition(model_group: str, version: int, current: ApprovalStatus, ta
 
 
 @dataclass(frozen=True)
+class Decision:
+    """What the audit trail records about a decision beyond who, when and why."""
+
+    action: str = ""  # approve | supersede | reject | revert | restore (empty: derived from the status)
+    via: str = "direct"  # direct: a person through mlops or the registry API; sync: a merged pull request
+    evidence: str = ""
+    downgrade_reason: str = ""
+    author: str = ""  # who opened the pull request
+    approving_reviewers: tuple[str, ...] = ()
+    pull_request: int | None = None
+    merge_commit: str = ""
+    replaced_by: int | None = None  # supersede: the version that took this one's place
+
+
+@dataclass(frozen=True)
 class StatusChange:
-    """One entry of a version's audit trail: who changed its status, when and why."""
+    """One entry of a version's audit trail: who changed its status in which environment, when and why.
+
+    Decisions are chained (`sequence` >= 1, `previous_hash` = the previous decision's hash; see
+    ml.registry.audit).
+    The registration entry, and entries written before approvals were kept per environment, have no
+    environment and no place in the chain (`sequence` 0); they apply to every environment.
+    """
 
     status: ApprovalStatus
     changed_by: str
     changed_at: str
     reason: str
+    environment: str = ""
+    decision: Decision = field(default_factory=Decision)
+    sequence: int = 0
+    previous_hash: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +113,43 @@ class ModelVersion:
     created_by: str
     created_at: str
     history: tuple[StatusChange, ...] = field(default_factory=tuple)
+    # The view: `status` is the status in `environment`; `registry_status` is what the registry itself
+    # stores for the version (SageMaker's ModelApprovalStatus: Approved while some environment approves it).
+    environment: str = ""
+    registry_status: ApprovalStatus | None = None
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last decision of a model group's audit chain, as the registry stores it apart from the entries."""
+
+    sequence: int
+    entry_hash: str
+
+
+def environment_status(history: Iterable[StatusChange], environment: str) -> ApprovalStatus:
+    """The version's status in `environment`: its latest entry there (or for every environment)."""
+    status = ApprovalStatus.PENDING
+    for change in history:
+        if change.environment in ("", environment):
+            status = change.status
+    return status
+
+
+def environment_statuses(history: Sequence[StatusChange]) -> dict[str, ApprovalStatus]:
+    """Status per environment that has decided on the version; "" holds decisions made for all of them."""
+    names = {change.environment for change in history}
+    return {name: environment_status(history, name) for name in sorted(names)}
+
+
+def combined_status(history: Sequence[StatusChange]) -> ApprovalStatus:
+    """What the registry stores for the version: Approved while any environment approves it, else Rejected
+    if any environment rejected it, else pending."""
+    statuses = set(environment_statuses(history).values())
+    for status in (ApprovalStatus.APPROVED, ApprovalStatus.REJECTED):
+        if status in statuses:
+            return status
+    return ApprovalStatus.PENDING
 
 
 def check_model_group(model_group: object) -> None:
@@ -143,15 +206,27 @@ def _check_text(name: str, value: object) -> None:
 
 
 def latest_approved(versions: Iterable[ModelVersion]) -> ModelVersion | None:
-    """Return the most recently approved `Approved` version (ties: the higher version), or None."""
-    approved = [v for v in versions if v.status == ApprovalStatus.APPROVED]
+    """Return the most recently approved version its environment may serve (ties: the higher), or None.
+
+    A version the registry itself no longer approves (returned to pending in the console) is never served,
+    whatever the environment decided: the sync reports that as drift.
+    """
+    approved = [
+        v
+        for v in versions
+        if v.status == ApprovalStatus.APPROVED and v.registry_status in (None, ApprovalStatus.APPROVED)
+    ]
     return max(approved, key=_approval_order, default=None)
 
 
 def _approval_order(version: ModelVersion) -> tuple[datetime, int]:
-    """Sort key: when the version last became Approved, then its number."""
+    """Sort key: when the version last became Approved in its environment, then its number."""
     # A package approved by another tool has no history: it ranks below every approval recorded here.
-    times = [_as_utc(c.changed_at) for c in version.history if c.status == ApprovalStatus.APPROVED]
+    times = [
+        _as_utc(c.changed_at)
+        for c in version.history
+        if c.status == ApprovalStatus.APPROVED and c.environment in ("", version.environment)
+    ]
     return max(times, default=datetime.min.replace(tzinfo=UTC)), version.version
 
 
@@ -207,12 +282,21 @@ class ModelRegistry(Protocol):
         ...
 
     def set_status(
-        self, model_group: str, version: int, status: ApprovalStatus, *, reason: str, changed_by: str
+        self,
+        model_group: str,
+        version: int,
+        status: ApprovalStatus,
+        *,
+        reason: str,
+        changed_by: str,
+        decision: Decision | None = None,
     ) -> ModelVersion:
-        """Change a version's status and append who/when/why to its history.
+        """Change a version's status in the registry's environment and append the decision to the chain.
 
-        Setting the status it already has changes nothing and returns the version unchanged. `status`
-        may be an ApprovalStatus or its string value.
+        Setting the status it already has changes nothing and returns the version unchanged, unless the
+        registry's own status (`registry_status`) disagrees with the recorded decisions: then it is restored
+        and the restoration recorded. `status` may be an ApprovalStatus or its string value. Other
+        environments' statuses never change.
 
         Raises:
             ConfigError: an argument `check_status_change` refuses (the message names it), checked before
@@ -223,15 +307,43 @@ class ModelRegistry(Protocol):
         ...
 
     def approved_version(self, model_group: str) -> ModelVersion | None:
-        """Return the version to serve: the most recently approved `Approved` version, or None.
+        """Return the version the registry's environment serves: its most recently approved one, or None.
 
-        "Most recently" is the latest `Approved` entry in each version's history, ties going to the higher
-        version (`latest_approved`). So a rollback, which approves an older version before the newer one
-        is superseded, serves the older version at once.
+        "Most recently" is the latest `Approved` entry of the environment in each version's history, ties
+        going to the higher version (`latest_approved`). So a rollback, which approves an older version
+        before the newer one is superseded, serves the older version at once.
 
         Raises:
             ConfigError: `model_group` is not a valid group name (`check_model_group`).
         """
+        ...
+
+    def audit_head(self, model_group: str) -> ChainHead | None:
+        """Return the last decision of the group's audit chain as stored apart from the entries (None: none).
+
+        `ml.registry.audit.verify_chain` compares it with the entries, so removing the newest entry shows.
+        """
+        ...
+
+    def sync_lock(self, model_group: str, commit: str) -> AbstractContextManager[SyncLease]:
+        """Hold the group's sync lock (one holder across every environment and machine) while the body runs.
+
+        Waits while a live holder has it; a holder whose lease ran out, or whose process on this machine
+        is gone, no longer counts. The lease says which commit the environment was last synced from.
+
+        Raises:
+            MlopsError: another holder kept the lock beyond the wait (the message names it).
+        """
+        ...
+
+
+class SyncLease(Protocol):
+    """A held sync lock: which commit the environment was last synced from, and how to record this one."""
+
+    previous_commit: str | None
+
+    def finish(self) -> None:
+        """Record the lock's commit as the environment's last synced commit when the lock is released."""
         ...
 
 
@@ -240,15 +352,21 @@ __all__ = [
     "MAX_REASON_LENGTH",
     "MODEL_GROUP_PATTERN",
     "ApprovalStatus",
+    "ChainHead",
+    "Decision",
     "ModelCandidate",
     "ModelRegistry",
     "ModelVersion",
     "StatusChange",
+    "SyncLease",
     "check_candidate",
     "check_model_group",
     "check_status_change",
     "check_transition",
     "check_version",
+    "combined_status",
+    "environment_status",
+    "environment_statuses",
     "latest_approved",
     "utc_now",
 ]

@@ -9,6 +9,7 @@ environment's direct approvals and the sync, so both backends and both modes obe
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion, check_transition
+from ml.registry import ApprovalStatus, Decision, ModelRegistry, ModelVersion, check_transition
 
 APPROVAL_FILE = "approved-model.yaml"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -198,21 +199,35 @@ def now_utc() -> str:
 
 
 def approve_version(
-    registry: ModelRegistry, model_group: str, version: int, *, changed_by: str, reason: str
+    registry: ModelRegistry,
+    model_group: str,
+    version: int,
+    *,
+    changed_by: str,
+    reason: str,
+    decision: Decision | None = None,
 ) -> list[ModelVersion]:
-    """Approve one version and supersede any other approved version of the group (back to pending).
+    """Approve one version and supersede any other version the environment approves (back to pending).
 
     Returns the versions that changed, the approved one first. Each call is a separate registry
-    transaction, approving before superseding so the group is never left with nothing to serve.
+    transaction, approving before superseding so the environment is never left with nothing to serve.
+    `decision` is recorded with the approval; the supersessions record the same pull request or person.
     """
+    decision = decision or Decision(action="approve")
     target = registry.get(model_group, version)
     changed = []
     if target.status != ApprovalStatus.APPROVED:
         changed.append(
             registry.set_status(
-                model_group, version, ApprovalStatus.APPROVED, reason=reason, changed_by=changed_by
+                model_group,
+                version,
+                ApprovalStatus.APPROVED,
+                reason=reason,
+                changed_by=changed_by,
+                decision=decision,
             )
         )
+    superseded = replace(decision, action="supersede", replaced_by=version, evidence="", downgrade_reason="")
     for other in registry.list_versions(model_group):
         if other.version != version and other.status == ApprovalStatus.APPROVED:
             changed.append(
@@ -222,6 +237,7 @@ def approve_version(
                     ApprovalStatus.PENDING,
                     reason=f"superseded by version {version}: {reason}",
                     changed_by=changed_by,
+                    decision=superseded,
                 )
             )
     return changed

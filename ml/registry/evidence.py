@@ -37,14 +37,18 @@ def render_pr_body(
     champion: ModelVersion | None,
     approval: Approval,
     baselines: Mapping[int, Mapping[str, Any]] | None = None,
+    approver_names: Mapping[str, str] | None = None,
 ) -> str:
-    """Markdown for the approval pull request of `challenger` in `env`."""
+    """Markdown for the approval pull request of `challenger` in `env`.
+
+    `approver_names` maps lower-case logins to display names (governance.approvers).
+    """
     title = f"Approve {challenger.model_group} v{challenger.version} in {env}"
     champion_name = f"v{champion.version} (serving now)" if champion else "none approved yet"
     lines = [
         f"## {title}",
         "",
-        f"- **Approver:** {approval.approved_by} — {approval.reason}",
+        f"- **Approver:** {_approver(approval.approved_by, approver_names or {})} — {approval.reason}",
         f"- **Artifact:** `{challenger.artifact_digest}`",
         f"- **Evidence:** {approval.evidence or 'see below'}",
         f"- **Champion:** {champion_name}",
@@ -65,9 +69,15 @@ def render_pr_body(
         lines += ["", "### Training-data baseline", "", *_baseline_rows(challenger, champion, baselines)]
     lines += [
         "",
-        f"After merge, `mlops registry sync --env {env}` approves v{challenger.version} in the registry.",
+        f"The approver must approve this pull request in review. After merge, `mlops registry sync --env "
+        f"{env}` approves v{challenger.version} for {env} in the registry.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _approver(login: str, names: Mapping[str, str]) -> str:
+    name = names.get(login.strip().lower())
+    return f"{name} (@{login})" if name else f"@{login} (not in governance.approvers)"
 
 
 def _metric_row(name: str, challenger: ModelVersion, champion: ModelVersion | None) -> str:

@@ -10,8 +10,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from ml.config.schema import EnvironmentConfig
-from ml.errors import ConfigError, PolicyViolationError, RegistryDriftError
-from ml.registry import ModelRegistry, ModelVersion
+from ml.errors import ConfigError, PolicyViolationError
+from ml.registry import ApprovalStatus, Decision, ModelRegistry, ModelVersion
 from ml.registry.approval_edits import write_approval, write_rejection
 from ml.registry.approvals import (
     Approval,
@@ -21,12 +21,11 @@ from ml.registry.approvals import (
     approve_version,
     load_approval_file,
     now_utc,
-    parse_approval_file,
     require_approvable,
 )
+from ml.registry.audit import AuditReport, verify_chain
 from ml.registry.evidence import StatisticsReader, no_statistics, render_pr_body
-from ml.registry.policy import PolicyContext, check_policy, decision_problems
-from ml.registry.sync import SyncPlan, apply_sync, plan_sync
+from ml.registry.policy import ChangeIdentity, PolicyContext, check_policy, decision_problems
 
 
 @dataclass(frozen=True)
@@ -63,9 +62,9 @@ def request_approval(
     current = approvals.approval_for(config.model_group)
     champion = registry.get(current.model_group, current.version) if current else None
     statistics = {v.version: read_statistics(v) for v in (challenger, champion) if v is not None}
-    body = render_pr_body(
-        config.name, challenger, champion, approval, {k: v for k, v in statistics.items() if v}
-    )
+    names = {a.login.lower(): a.name for a in config.governance.approvers}
+    baselines = {k: v for k, v in statistics.items() if v}
+    body = render_pr_body(config.name, challenger, champion, approval, baselines, names)
     write_approval(path, approval)
     return ApprovalRequest(path, body)
 
@@ -86,16 +85,45 @@ def approve_directly(
     version = registry.get(config.model_group, int(decision["version"]))
     require_approvable(ApprovalFile(), version, "registry")
     approval = _decision_approval(version, decision)
-    problems = decision_problems(approval, version, registry, config.governance.separation_of_duties)
+    governance = config.governance
+    approvers = governance.approver_logins() or None  # none declared: anyone may approve directly
+    problems = decision_problems(approval, version, registry, governance.separation_of_duties, approvers)
     if problems:
         raise PolicyViolationError(f"{config.model_group} v{version.version}: " + "; ".join(problems))
     reason = approval.reason
     if approval.allow_downgrade:  # the registry history is the only record of a direct rollback's reason
         reason += f" (downgrade: {approval.downgrade_reason})"
-    changed = approve_version(
-        registry, config.model_group, version.version, changed_by=approval.approved_by, reason=reason
+    record = Decision(
+        action="rollback" if approval.allow_downgrade else "approve",
+        evidence=approval.evidence,
+        downgrade_reason=approval.downgrade_reason,
     )
+    # The lock keeps direct decisions from interleaving with a sync's (or each other's) chain entries.
+    with registry.sync_lock(config.model_group, "direct"):
+        changed = approve_version(
+            registry,
+            config.model_group,
+            version.version,
+            changed_by=approval.approved_by,
+            reason=reason,
+            decision=record,
+        )
     return changed or [version]
+
+
+def reject_directly(
+    config: EnvironmentConfig, registry: ModelRegistry, version: int, *, by: str, reason: str
+) -> ModelVersion:
+    """Reject in the registry at once (`approvals.mode: direct`), under the group's lock."""
+    with registry.sync_lock(config.model_group, "direct"):
+        return registry.set_status(
+            config.model_group,
+            version,
+            ApprovalStatus.REJECTED,
+            reason=reason,
+            changed_by=by,
+            decision=Decision(action="reject"),
+        )
 
 
 def _decision_approval(version: ModelVersion, decision: Mapping[str, Any]) -> Approval:
@@ -142,38 +170,31 @@ def request_rejection(
     return path
 
 
-def sync_environment(
-    config: EnvironmentConfig,
-    config_dir: Path,
-    registry: ModelRegistry,
-    *,
-    dry_run: bool,
-    enforce: bool,
-    progress: Callable[[str], None],
-) -> SyncPlan:
-    """Print the plan, apply it unless `dry_run`, and fail on drift that was not enforced away."""
-    from ml.config.loader import repository_root
-    from ml.gitinfo import code_version
+@dataclass(frozen=True)
+class PullRequest:
+    """What the platform says about the change being checked or synced (options or MLOPS_PR_* variables)."""
 
-    path = approval_path(config_dir, config.name)
-    commit = str(code_version(repository_root(config_dir))["git_commit"])
-    plan = plan_sync(
-        load_approval_file(path),
-        registry,
-        [config.model_group],
-        source=_shown(path),
-        commit=commit,
-        enforce=enforce,
-    )
-    progress(plan.describe())
-    if not dry_run:
-        apply_sync(plan, registry, progress)
-    if plan.drift:
-        raise RegistryDriftError(
-            f"{len(plan.drift)} approval(s) in the registry are not in {_shown(path)}; "
-            "run with --enforce to revert them, or approve them through a pull request"
+    number: int | None = None
+    author: str | None = None
+    approving_reviewers: tuple[str, ...] | None = None
+
+    def identity(self) -> ChangeIdentity | None:
+        if self.author is None or self.approving_reviewers is None:
+            return None
+        return ChangeIdentity(self.author, self.approving_reviewers)
+
+    def record(self) -> Decision:
+        return Decision(
+            author=self.author or "",
+            approving_reviewers=self.approving_reviewers or (),
+            pull_request=self.number,
         )
-    return plan
+
+
+def audit_environment(config: EnvironmentConfig, registry: ModelRegistry) -> AuditReport:
+    """The model group's audit chain, verified against the stored head."""
+    group = config.model_group
+    return verify_chain(group, registry.list_versions(group), registry.audit_head(group))
 
 
 def check_environment_policy(
@@ -182,63 +203,108 @@ def check_environment_policy(
     registry: ModelRegistry,
     *,
     base: str | None = None,
+    pull_request: PullRequest = PullRequest(),
+    strict: bool = False,
     note: Callable[[str], None] = lambda message: None,
 ) -> list[str]:
-    """Every governance violation of the environment's approval file.
+    """Every governance violation of the environment's approval file, under the base branch's rules.
 
     Args:
-        base: the ref the pull request targets; prior approvals count only if merged there (see
-            `ml.gitinfo.base_commit` for the default).
-        note: receives remarks that are not violations (which base was read, old files skipped).
+        base: the ref the pull request targets; its environment file supplies the rules (see
+            `ml.gitinfo.base_commit` for the default, which `strict` forbids).
+        pull_request: the change's author and approving reviewers, from the platform.
+        strict: running in CI (GITHUB_ACTIONS=true): a missing `base` or identity is an error.
+        note: receives remarks that are not violations (which base was read, missing identities).
+
+    Raises:
+        ConfigError: in CI without --base or identities; an unknown base; a base environment file that
+            no longer validates.
     """
-    path = approval_path(config_dir, config.name)
-    context = PolicyContext(
-        env=config.name,
-        source=_shown(path),
-        min_auc=config.quality_gate.min_auc,
-        min_auc_ci_low=config.governance.min_auc_ci_low,
-        separation_of_duties=config.governance.separation_of_duties,
-        prior_approvals=_prior_approvals(config, config_dir, base, note),
-    )
-    return check_policy(load_approval_file(path), registry, context)
-
-
-def _prior_approvals(
-    config: EnvironmentConfig, config_dir: Path, base: str | None, note: Callable[[str], None]
-) -> dict[str, list[ApprovalFile]]:
-    """Each required environment's approval file at every commit already merged into the base."""
-    envs = config.governance.require_prior_approval_in
-    if not envs:
-        return {}
     from ml.config.loader import repository_root
-    from ml.gitinfo import base_commit, file_history
+    from ml.gitinfo import base_commit
 
+    identity = pull_request.identity()
+    if strict and base is None:
+        raise ConfigError(
+            "--base is required in CI (GITHUB_ACTIONS=true): pass --base origin/<target branch>"
+        )
+    if strict and identity is None:
+        raise ConfigError(
+            "in CI (GITHUB_ACTIONS=true) the change's identities are required: --author and "
+            "--approving-reviewers (or MLOPS_PR_AUTHOR and MLOPS_PR_APPROVING_REVIEWERS)"
+        )
+    if identity is None:
+        note(f"{config.name}: no --author/--approving-reviewers: approvers are not checked against reviews")
     repo = repository_root(config_dir)
     commit = base_commit(repo, base)
     where = f"--base {base}" if base else "the default base"
-    note(f"{config.name}: prior approvals are read from {where}, commit {commit[:12]}, and its history")
-    prior = {}
-    for env in envs:
-        path = approval_path(config_dir, env)
-        prior[env], ignored = _valid_versions(file_history(repo, path, commit), _shown(path))
-        if ignored:
-            note(f"ignored {ignored} old version(s) of {_shown(path)} that no longer validate")
-    return prior
+    note(f"{config.name}: rules are read from {where}, commit {commit[:12]}")
+    path = approval_path(config_dir, config.name)
+    rules, problems = _base_rules(config, config_dir, repo, commit, path)
+    if rules is None:
+        return problems
+    governance = rules.governance
+    logins = governance.approver_logins()
+    context = PolicyContext(
+        env=config.name,
+        source=_shown(path),
+        min_auc=rules.quality_gate.min_auc,
+        min_auc_ci_low=governance.min_auc_ci_low,
+        separation_of_duties=governance.separation_of_duties,
+        require_prior_approval_in=tuple(governance.require_prior_approval_in),
+        approvers=logins if rules.approvals.mode == "pull_request" or logins else None,
+        identity=identity,
+    )
+    return problems + check_policy(load_approval_file(path), registry, context)
 
 
-def _valid_versions(texts: list[str], source: str) -> tuple[list[ApprovalFile], int]:
-    """The versions that pass today's schema, and how many did not (they approve nothing)."""
-    valid = []
-    for text in texts:
+# What decides whether an approval passes: a change to any of it must land before an approval relies on it.
+RULE_SECTIONS = ("approvals", "governance", "quality_gate")
+POLICY_CODE = ("ml/registry", "ml/config", "ml/gitinfo.py", "ml/commands/approvals.py")
+
+
+def _base_rules(
+    config: EnvironmentConfig, config_dir: Path, repo: Path, commit: str, path: Path
+) -> tuple[EnvironmentConfig | None, list[str]]:
+    """The environment as the base branch declares it, and the problem of changing rules with approvals."""
+    from ml.gitinfo import changed_paths, file_at
+
+    environment_file = config_dir / config.name / "environment.yaml"
+    text = file_at(repo, environment_file, commit)
+    if text is None:
+        return None, [f"{_shown(environment_file)} is not on the base branch: land the environment first"]
+    rules = _environment_from_text(config.name, text, f"{_shown(environment_file)} at {commit[:12]}")
+    current = path.read_text(encoding="utf-8") if path.is_file() else None
+    if file_at(repo, path, commit) == current:
+        return rules, []
+    edited = [
+        f"{_shown(environment_file)}: {s}" for s in RULE_SECTIONS if getattr(rules, s) != getattr(config, s)
+    ]
+    edited += changed_paths(repo, commit, POLICY_CODE)
+    if not edited:
+        return rules, []
+    return rules, [
+        f"{_shown(path)}: this change edits the rules approvals are checked by ({', '.join(edited)}) and "
+        "an approval at once; land the rule change in its own pull request first"
+    ]
+
+
+def _environment_from_text(name: str, text: str, source: str) -> EnvironmentConfig:
+    """Validate an environment file's text as `load_environment` would, naming `source` in errors."""
+    import tempfile
+
+    from ml.config.loader import load_environment
+
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / name).mkdir()
+        (Path(folder) / name / "environment.yaml").write_text(text, encoding="utf-8")
         try:
-            valid.append(parse_approval_file(text, source))
-        except ConfigError:
-            continue
-    return valid, len(texts) - len(valid)
+            return load_environment(name, Path(folder))
+        except ConfigError as exc:
+            raise ConfigError(f"{source} (the base branch's rules): {exc}") from None
 
 
 def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    from ml.config.loader import display_path
+
+    return str(display_path(path))

@@ -1,8 +1,12 @@
-"""Model-governance rules, evaluated on every pull request: one line per violation, nothing changed."""
+"""Model-governance rules, evaluated on every pull request: one line per violation, nothing changed.
+
+Each rule is a function in APPROVAL_RULES: it gets the approval, the registry's version (as the environment
+sees it), the registry and the context, and returns its problems. A new rule is one more function there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ml.errors import MlopsError
@@ -11,17 +15,33 @@ from ml.registry.approvals import Approval, ApprovalFile
 
 
 @dataclass(frozen=True)
+class ChangeIdentity:
+    """Who the platform (GitHub) says opened the change and approved it in review: never the file's text."""
+
+    author: str
+    approving_reviewers: tuple[str, ...]
+
+    def approved(self, login: str) -> bool:
+        return _same(login) in {_same(r) for r in self.approving_reviewers}
+
+
+@dataclass(frozen=True)
 class PolicyContext:
-    """What the rules compare an environment's approvals with."""
+    """What the rules compare an environment's approvals with; the rules come from the base branch."""
 
     env: str
     source: str
     min_auc: float
     min_auc_ci_low: float | None
     separation_of_duties: bool
-    # env -> its approval file at every commit already merged into the pull request's base branch (never the
-    # work tree or the pull request's own commits): was the version approved there first?
-    prior_approvals: Mapping[str, Sequence[ApprovalFile]]
+    # environments whose registry state must show the version deployed (synced from git) first
+    require_prior_approval_in: tuple[str, ...] = ()
+    # logins that may approve (governance.approvers); None: not checked (direct mode, anyone)
+    approvers: tuple[str, ...] | None = None
+    identity: ChangeIdentity | None = None
+
+
+ApprovalRule = Callable[[Approval, ModelVersion, ModelRegistry, PolicyContext], list[str]]
 
 
 def check_policy(approvals: ApprovalFile, registry: ModelRegistry, context: PolicyContext) -> list[str]:
@@ -31,7 +51,9 @@ def check_policy(approvals: ApprovalFile, registry: ModelRegistry, context: Poli
         where = f"{context.source}: approvals.{index} ({approval.model_group} v{approval.version})"
         version = _registered(registry, approval, where, problems)
         if version is not None:
-            problems += [f"{where}: {p}" for p in _approval_problems(approval, version, registry, context)]
+            problems += [
+                f"{where}: {p}" for rule in APPROVAL_RULES for p in rule(approval, version, registry, context)
+            ]
     for index, rejection in enumerate(approvals.rejections):
         where = f"{context.source}: rejections.{index} ({rejection.model_group} v{rejection.version})"
         version = _registered(registry, rejection, where, problems)
@@ -49,43 +71,19 @@ def _registered(registry: ModelRegistry, entry, where: str, problems: list[str])
         return None
 
 
-def _approval_problems(
-    approval: Approval, version: ModelVersion, registry: ModelRegistry, context: PolicyContext
-) -> list[str]:
-    problems = []
+def _digest_rule(approval: Approval, version: ModelVersion, registry, context) -> list[str]:
     if version.artifact_digest != approval.artifact_digest:
-        problems.append(f"artifact_digest differs from the registry's {version.artifact_digest}")
+        return [f"artifact_digest differs from the registry's {version.artifact_digest}"]
+    return []
+
+
+def _rejected_rule(approval: Approval, version: ModelVersion, registry, context: PolicyContext) -> list[str]:
     if version.status == ApprovalStatus.REJECTED:
-        problems.append("the version is Rejected in the registry and can never be approved")
-    problems += _evidence_problems(version, context)
-    for env in _missing_prior_approvals(approval, context):
-        problems.append(
-            f"not approved in {env} first (no version of configs/{env}/approved-model.yaml already merged "
-            f"into the base branch approves v{approval.version} with this digest)"
-        )
-    return problems + decision_problems(approval, version, registry, context.separation_of_duties)
+        return [f"the version is Rejected in {context.env}'s registry state and can never be approved there"]
+    return []
 
 
-def decision_problems(
-    approval: Approval, version: ModelVersion, registry: ModelRegistry, separation_of_duties: bool
-) -> list[str]:
-    """The rules an approval obeys wherever it is made (approval file or `approvals.mode: direct`)."""
-    problems = []
-    newest = newest_ever_approved(registry.list_versions(approval.model_group))
-    if newest is not None and newest > approval.version and not approval.allow_downgrade:
-        problems.append(
-            f"downgrade from v{newest} to v{approval.version}: set allow_downgrade: true and give the reason "
-            "for the rollback in downgrade_reason (mlops approve: --allow-downgrade --downgrade-reason)"
-        )
-    if separation_of_duties and approval.approved_by.strip().lower() == version.created_by.strip().lower():
-        problems.append(
-            f"approved_by {approval.approved_by!r} trained this version; separation of duties "
-            "requires another approver"
-        )
-    return problems
-
-
-def _evidence_problems(version: ModelVersion, context: PolicyContext) -> list[str]:
+def _evidence_rule(approval: Approval, version: ModelVersion, registry, context: PolicyContext) -> list[str]:
     problems = []
     gate = version.lineage.get("gate", {})
     if gate.get("passed") is not True:
@@ -99,23 +97,119 @@ def _evidence_problems(version: ModelVersion, context: PolicyContext) -> list[st
     return problems
 
 
-def _missing_prior_approvals(approval: Approval, context: PolicyContext) -> list[str]:
-    missing = []
-    for env, history in context.prior_approvals.items():
-        if not any(_approves(file, approval) for file in history):
-            missing.append(env)
-    return missing
+def _prior_approval_rule(
+    approval: Approval, version: ModelVersion, registry, context: PolicyContext
+) -> list[str]:
+    return [
+        f"not deployed in {env} first: {env}'s registry state shows no approval of v{version.version} synced "
+        "from a merged pull request that still stands (not rejected, reverted or rolled back since); "
+        f"approve it in {env} and let the sync run before approving it here"
+        for env in context.require_prior_approval_in
+        if not deployed_in(version, env)
+    ]
 
 
-def _approves(file: ApprovalFile, approval: Approval) -> bool:
-    earlier = file.approval_for(approval.model_group)
-    return earlier is not None and (earlier.version, earlier.artifact_digest) == (
-        approval.version,
-        approval.artifact_digest,
-    )
+def deployed_in(version: ModelVersion, env: str) -> bool:
+    """Whether a sync approved the version in `env` and it still stands, or `env` moved on to a newer one."""
+    decisions = [c for c in version.history if c.environment == env]
+    if not any(c.status == ApprovalStatus.APPROVED and c.decision.via == "sync" for c in decisions):
+        return False
+    last = decisions[-1]
+    if last.status == ApprovalStatus.APPROVED:
+        return last.decision.via == "sync"
+    moved_on = last.decision.action == "supersede" and (last.decision.replaced_by or 0) > version.version
+    return last.status == ApprovalStatus.PENDING and last.decision.via == "sync" and moved_on
+
+
+def _downgrade_rule(approval: Approval, version: ModelVersion, registry: ModelRegistry, context) -> list[str]:
+    newest = newest_ever_approved(registry.list_versions(approval.model_group))
+    if newest is not None and newest > approval.version and not approval.allow_downgrade:
+        return [
+            f"downgrade from v{newest} to v{approval.version}: set allow_downgrade: true and give the reason "
+            "for the rollback in downgrade_reason (mlops approve: --allow-downgrade --downgrade-reason)"
+        ]
+    return []
+
+
+def _separation_rule(
+    approval: Approval, version: ModelVersion, registry, context: PolicyContext
+) -> list[str]:
+    if context.separation_of_duties and _same(approval.approved_by) == _same(version.created_by):
+        return [
+            f"approved_by {approval.approved_by!r} trained this version; separation of duties "
+            "requires another approver"
+        ]
+    return []
+
+
+def _approver_rule(approval: Approval, version: ModelVersion, registry, context: PolicyContext) -> list[str]:
+    if context.approvers is None:
+        return []
+    if not context.approvers:
+        return [f"governance.approvers of {context.env} is empty on the base branch: declare who may approve"]
+    if _same(approval.approved_by) not in context.approvers:
+        return [
+            f"approved_by {approval.approved_by!r} is not an approver of {context.env} "
+            f"(governance.approvers: {', '.join(context.approvers)})"
+        ]
+    return []
+
+
+def _identity_rule(approval: Approval, version: ModelVersion, registry, context: PolicyContext) -> list[str]:
+    identity = context.identity
+    if identity is None:
+        return []
+    problems = []
+    if not identity.approved(approval.approved_by):
+        reviewers = ", ".join(identity.approving_reviewers) or "none"
+        problems.append(
+            f"approved_by {approval.approved_by!r} has not approved this pull request "
+            f"(approving reviewers: {reviewers}); the approver must approve the change in review"
+        )
+    if _same(approval.approved_by) == _same(identity.author):
+        problems.append(
+            f"approved_by {approval.approved_by!r} is the pull request's author; another person must approve"
+        )
+    return problems
+
+
+APPROVAL_RULES: tuple[ApprovalRule, ...] = (
+    _digest_rule,
+    _rejected_rule,
+    _evidence_rule,
+    _prior_approval_rule,
+    _downgrade_rule,
+    _separation_rule,
+    _approver_rule,
+    _identity_rule,
+)
+
+
+def decision_problems(
+    approval: Approval,
+    version: ModelVersion,
+    registry: ModelRegistry,
+    separation_of_duties: bool,
+    approvers: tuple[str, ...] | None = None,
+) -> list[str]:
+    """The rules an approval obeys wherever it is made (approval file or `approvals.mode: direct`)."""
+    context = PolicyContext(version.environment, "", 0.0, None, separation_of_duties, approvers=approvers)
+    rules = (_downgrade_rule, _separation_rule, _approver_rule)
+    return [p for rule in rules for p in rule(approval, version, registry, context)]
 
 
 def newest_ever_approved(versions: Sequence[ModelVersion]) -> int | None:
-    """The highest version number that was ever Approved, even if superseded since: the downgrade floor."""
-    approved = [v.version for v in versions if any(h.status == ApprovalStatus.APPROVED for h in v.history)]
+    """The highest version ever Approved in the versions' environment: the floor for downgrades."""
+    approved = [
+        v.version
+        for v in versions
+        if any(
+            h.status == ApprovalStatus.APPROVED and h.environment in ("", v.environment) for h in v.history
+        )
+    ]
     return max(approved, default=None)
+
+
+def _same(login: str) -> str:
+    """GitHub logins (and the names people type) compare without case or surrounding space."""
+    return login.strip().lower()

@@ -8,6 +8,10 @@ Mapping (docs/aws-registry.md has the rest):
   `ModelDataQuality` of `ModelMetrics` and `DriftCheckBaselines`.
 - Evidence and history live in `CustomerMetadataProperties`, encoded by ml/registry/sagemaker_metadata.py.
   `ApprovalDescription` holds the latest reason.
+- Approvals are per environment: each decision in the history names its environment, a version's status in
+  an environment is its latest decision there, and `ModelApprovalStatus` is Approved while any environment
+  approves it (moto does not implement ModelLifeCycle, and the history is where the decisions already are).
+- The sync lock is a queue of ticket packages in the group `<group>-sync-lock` (sagemaker_lock.py).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from ml.artifacts.codecs import is_sha256
 from ml.errors import ConfigError, ModelNotFoundError
 from ml.registry import (
     ApprovalStatus,
+    ChainHead,
+    Decision,
     ModelCandidate,
     ModelVersion,
     StatusChange,
@@ -31,13 +37,17 @@ from ml.registry import (
     check_status_change,
     check_transition,
     check_version,
+    combined_status,
+    environment_status,
     latest_approved,
     utc_now,
 )
+from ml.registry.audit import head_after, seal
 from ml.registry.sagemaker_metadata import (
     KEY_DIGEST,
     metadata_update,
     read_evidence,
+    read_head,
     read_history,
     registration_metadata,
 )
@@ -55,12 +65,14 @@ class SageMakerModelRegistry:
         self,
         client: Any,
         *,
+        environment: str,
         image_uri: str | Callable[[], str],
         registry_account_id: str | None = None,
         content_type: str = "text/csv",
     ) -> None:
         if registry_account_id is not None and not re.fullmatch(r"\d{12}", registry_account_id):
             raise ConfigError(f"registry_account_id {registry_account_id!r}: expected 12 digits")
+        self.environment = environment
         self._client = client
         self._image_uri = image_uri
         self._registry_account_id = registry_account_id
@@ -103,26 +115,38 @@ class SageMakerModelRegistry:
     def list_versions(self, model_group: str) -> list[ModelVersion]:
         """Return every version of the group, oldest first (one describe call per version)."""
         check_model_group(model_group)
-        summaries = sorted(self._summaries(model_group), key=_version)
-        return [self._read(model_group, s["ModelPackageArn"]) for s in summaries]
+        return [self._to_model_version(model_group, d) for d in self._describe_all(model_group)]
 
     def set_status(
-        self, model_group: str, version: int, status: ApprovalStatus, *, reason: str, changed_by: str
+        self,
+        model_group: str,
+        version: int,
+        status: ApprovalStatus,
+        *,
+        reason: str,
+        changed_by: str,
+        decision: Decision | None = None,
     ) -> ModelVersion:
-        """Move a version to `status` and append who/when/why to its history; the same status is a no-op."""
+        """Move a version to `status` in this environment and chain the decision: one update call."""
         target = check_status_change(model_group, version, status, reason=reason, changed_by=changed_by)
-        arn = self._require_arn(model_group, version)
-        described = self._describe(model_group, arn)
-        current = _to_model_version(model_group, described)
+        packages = self._describe_all(model_group)
+        described = next((d for d in packages if d["ModelPackageVersion"] == version), None)
+        if described is None:
+            self._require_arn(model_group, version)  # raises ModelNotFoundError naming what exists
+        current = self._to_model_version(model_group, described)
         check_transition(model_group, version, current.status, target)
-        if current.status == target:
+        if current.status == target and current.registry_status == combined_status(current.history):
             return current
-        history = (*current.history, StatusChange(target, changed_by, utc_now(), reason))
-        metadata = metadata_update(described.get("CustomerMetadataProperties") or {}, history)
+        change = StatusChange(target, changed_by, utc_now(), reason, self.environment, decision or Decision())
+        sealed = seal(model_group, version, change, _stored_head(packages))
+        history = (*current.history, sealed)
+        old = described.get("CustomerMetadataProperties") or {}
+        metadata = metadata_update(old, history, head_after(model_group, version, sealed))
+        arn = described["ModelPackageArn"]
         with self._not_found(f"{model_group}: model package {arn} does not exist"):
             self._client.update_model_package(
                 ModelPackageArn=arn,
-                ModelApprovalStatus=str(target),
+                ModelApprovalStatus=str(combined_status(history)),
                 # The field's pattern is `.*`, which stops at a newline, so a multi-line reason is flattened;
                 # MAX_REASON_LENGTH is the field's limit, so the flattened reason always fits.
                 ApprovalDescription=" ".join(reason.split()),
@@ -131,10 +155,30 @@ class SageMakerModelRegistry:
         return self._read(model_group, arn)
 
     def approved_version(self, model_group: str) -> ModelVersion | None:
-        """Return the most recently approved Approved version (one describe per Approved version), or None."""
+        """Return the version this environment approved most recently (a describe per Approved package)."""
         check_model_group(model_group)
         approved = self._summaries(model_group, ModelApprovalStatus=ApprovalStatus.APPROVED.value)
         return latest_approved(self._read(model_group, s["ModelPackageArn"]) for s in approved)
+
+    def audit_head(self, model_group: str) -> ChainHead | None:
+        """Return the newest chain head any package of the group holds."""
+        check_model_group(model_group)
+        return _stored_head(self._describe_all(model_group))
+
+    def sync_lock(self, model_group: str, commit: str) -> Any:
+        """Hold the group's ticket lock (ml/registry/sagemaker_lock.py) while the body runs."""
+        from ml.registry.sagemaker_lock import ticket_lock
+
+        check_model_group(model_group)
+        return ticket_lock(self, model_group, commit)
+
+    def _describe_all(self, model_group: str) -> list[dict[str, Any]]:
+        """describe_model_package for every package of the group, oldest first."""
+        summaries = sorted(self._summaries(model_group), key=_version)
+        return [self._describe(model_group, s["ModelPackageArn"]) for s in summaries]
+
+    def _to_model_version(self, model_group: str, described: Mapping[str, Any]) -> ModelVersion:
+        return _to_model_version(model_group, described, self.environment)
 
     def _package_request(self, candidate: ModelCandidate, metadata: dict[str, str]) -> dict[str, Any]:
         """Return the create_model_package arguments for a candidate."""
@@ -210,7 +254,7 @@ class SageMakerModelRegistry:
 
     def _read(self, model_group: str, arn: str) -> ModelVersion:
         """Return the version stored in one package."""
-        return _to_model_version(model_group, self._describe(model_group, arn))
+        return self._to_model_version(model_group, self._describe(model_group, arn))
 
     @contextmanager
     def _not_found(self, message: str) -> Iterator[None]:
@@ -225,16 +269,23 @@ class SageMakerModelRegistry:
             raise ModelNotFoundError(f"{message} (AWS: {_message(error)}).{hint}") from error
 
 
-def _to_model_version(model_group: str, described: Mapping[str, Any]) -> ModelVersion:
-    """Build the value type from describe_model_package."""
+def _stored_head(packages: list[dict[str, Any]]) -> ChainHead | None:
+    """The newest chain head among the packages' metadata."""
+    heads = [read_head(p.get("CustomerMetadataProperties") or {}) for p in packages]
+    return max((h for h in heads if h is not None), key=lambda h: h.sequence, default=None)
+
+
+def _to_model_version(model_group: str, described: Mapping[str, Any], environment: str) -> ModelVersion:
+    """Build the value type, as `environment` sees it, from describe_model_package."""
     metadata = described.get("CustomerMetadataProperties") or {}
     evidence = read_evidence(metadata)
+    history = read_history(metadata)
     container = described["InferenceSpecification"]["Containers"][0]
     digest = metadata.get(KEY_DIGEST) or described.get("ModelPackageDescription", "").removeprefix("sha256:")
     return ModelVersion(
         model_group=model_group,
         version=described["ModelPackageVersion"],
-        status=ApprovalStatus(described["ModelApprovalStatus"]),
+        status=environment_status(history, environment),
         artifact_digest=digest,
         artifact_uri=container.get("ModelDataUrl", ""),
         metrics=evidence.get("metrics", {}),
@@ -242,7 +293,9 @@ def _to_model_version(model_group: str, described: Mapping[str, Any]) -> ModelVe
         lineage=evidence.get("lineage", {}),
         created_by=evidence.get("created_by", ""),
         created_at=evidence.get("created_at") or described["CreationTime"].isoformat(),
-        history=read_history(metadata),
+        history=history,
+        environment=environment,
+        registry_status=ApprovalStatus(described["ModelApprovalStatus"]),
     )
 
 

@@ -1,21 +1,29 @@
 """Make the registry agree with the approval file: plan first (like `terraform plan`), then apply.
 
 Every action is one registry call (one transaction), so a sync killed at any point leaves a state from which
-the next run's plan converges. Running it again with nothing to do changes nothing.
+the next run's plan converges. Running it again with nothing to do changes nothing. The registry is the
+environment's view (`ModelRegistry.environment`): other environments' approvals are never touched.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion, check_transition
+from ml.registry import (
+    ApprovalStatus,
+    Decision,
+    ModelRegistry,
+    ModelVersion,
+    check_transition,
+    combined_status,
+)
 from ml.registry.approvals import Approval, ApprovalFile, require_digest
 
 
 @dataclass(frozen=True)
 class SyncAction:
-    """One status change the sync will make, with the reason and approver it records."""
+    """One status change the sync will make, with the reason, approver and record it leaves."""
 
     model_group: str
     version: int
@@ -23,7 +31,8 @@ class SyncAction:
     target: ApprovalStatus
     reason: str
     changed_by: str
-    kind: str  # approve | supersede | reject | revert
+    kind: str  # approve | rollback | supersede | reject; with --enforce: revert | reapprove | restore
+    decision: Decision = field(default_factory=Decision)
 
     def describe(self) -> str:
         return (
@@ -55,87 +64,153 @@ def plan_sync(
     source: str,
     commit: str,
     enforce: bool = False,
+    record: Decision | None = None,
 ) -> SyncPlan:
     """Compare the file with the registry for each group and list the changes that make them agree.
+
+    Args:
+        record: the pull request behind the commit (number, author, approving reviewers), recorded with
+            every change; `via`, `action` and `merge_commit` are filled in here.
 
     Raises:
         ModelNotFoundError: the file names a version that is not registered, or pins another artifact.
         InvalidTransitionError: the file approves a version the registry has rejected.
     """
-    actions: list[SyncAction] = []
-    drift: list[str] = []
-    stamp = f"[{source} @ git {commit[:12]}]"
+    planner = _Planner(registry, source, commit, enforce, replace(record or Decision(), via="sync"))
     for group in sorted({*groups, *(a.model_group for a in approvals.approvals)}):
-        versions = registry.list_versions(group)
-        declared = approvals.approval_for(group)
-        changes, unexpected = (
-            _approve_actions(registry, declared, versions, stamp, source)
-            if declared is not None
-            else ([], [v for v in versions if v.status == ApprovalStatus.APPROVED])
-        )
-        actions += changes
-        for version in unexpected:
-            if enforce:
-                revert = f"reverted: approved outside git, {source} does not approve it {stamp}"
-                actions.append(_action(version, ApprovalStatus.PENDING, revert, "registry-sync", "revert"))
-            else:
-                drift.append(
-                    f"{group} v{version.version} is Approved in the registry but {source} does not "
-                    "approve it (use --enforce to revert)"
-                )
-    actions += _reject_actions(registry, approvals, stamp, source)
-    return SyncPlan(tuple(actions), tuple(drift))
-
-
-def _approve_actions(
-    registry: ModelRegistry, declared: Approval, versions: list[ModelVersion], stamp: str, source: str
-) -> tuple[list[SyncAction], list[ModelVersion]]:
-    """Changes that make the declared version the only approved one, and approvals made outside git."""
-    target = registry.get(declared.model_group, declared.version)
-    require_digest(target, declared.artifact_digest, source)
-    actions, unexpected = [], []
-    if target.status != ApprovalStatus.APPROVED:
-        check_transition(target.model_group, target.version, target.status, ApprovalStatus.APPROVED)
-        reason = f"{declared.reason} {stamp}"
-        actions.append(_action(target, ApprovalStatus.APPROVED, reason, declared.approved_by, "approve"))
-    # "~" sorts after every timestamp: while the declared version is not yet approved, all others are stale.
-    declared_at = _last_approved_at(target) if target.status == ApprovalStatus.APPROVED else "~"
-    for other in versions:
-        if other.version == target.version or other.status != ApprovalStatus.APPROVED:
-            continue
-        if _last_approved_at(other) <= declared_at:  # left over from an earlier (maybe interrupted) sync
-            reason = f"superseded by version {target.version} {stamp}"
-            actions.append(_action(other, ApprovalStatus.PENDING, reason, declared.approved_by, "supersede"))
-        else:
-            unexpected.append(other)
-    return actions, unexpected
-
-
-def _reject_actions(registry, approvals: ApprovalFile, stamp: str, source: str) -> list[SyncAction]:
-    actions = []
+        planner.plan_group(group, approvals.approval_for(group))
     for rejection in approvals.rejections:
-        version = registry.get(rejection.model_group, rejection.version)
-        require_digest(version, rejection.artifact_digest, source)
+        planner.plan_rejection(rejection)
+    return SyncPlan(tuple(planner.actions), tuple(planner.drift))
+
+
+@dataclass
+class _Planner:
+    """Collects the actions and drift of one sync plan."""
+
+    registry: ModelRegistry
+    source: str
+    commit: str
+    enforce: bool
+    record: Decision
+    actions: list[SyncAction] = field(default_factory=list)
+    drift: list[str] = field(default_factory=list)
+
+    @property
+    def stamp(self) -> str:
+        return f"[{self.source} @ git {self.commit[:12]}]"
+
+    def plan_group(self, group: str, declared: Approval | None) -> None:
+        versions = self.registry.list_versions(group)
+        for version in versions:
+            self._check_registry_status(version)
+        unexpected = [v for v in versions if v.status == ApprovalStatus.APPROVED]
+        if declared is not None:
+            unexpected = self._approve(declared, versions)
+        for version in unexpected:
+            self._flag(version, "is Approved in the registry but {source} does not approve it", "revert")
+
+    def plan_rejection(self, rejection) -> None:
+        version = self.registry.get(rejection.model_group, rejection.version)
+        require_digest(version, rejection.artifact_digest, self.source)
         if version.status != ApprovalStatus.REJECTED:
             check_transition(version.model_group, version.version, version.status, ApprovalStatus.REJECTED)
-            actions.append(
-                _action(
-                    version,
-                    ApprovalStatus.REJECTED,
-                    f"{rejection.reason} {stamp}",
-                    rejection.rejected_by,
-                    "reject",
-                )
+            reason = f"{rejection.reason} {self.stamp}"
+            self._add(
+                version,
+                ApprovalStatus.REJECTED,
+                reason,
+                rejection.rejected_by,
+                "reject",
+                evidence=rejection.evidence,
             )
-    return actions
+
+    def _approve(self, declared: Approval, versions: list[ModelVersion]) -> list[ModelVersion]:
+        """Plan the declared version's approval and the supersessions; return approvals made outside git."""
+        target = self.registry.get(declared.model_group, declared.version)
+        require_digest(target, declared.artifact_digest, self.source)
+        if target.status != ApprovalStatus.APPROVED:
+            check_transition(target.model_group, target.version, target.status, ApprovalStatus.APPROVED)
+            if _changed_outside_git(target):
+                self._flag(target, "was returned to {status} outside git; {source} approves it", "reapprove")
+            else:
+                kind = "rollback" if declared.allow_downgrade else "approve"
+                extra = {"evidence": declared.evidence, "downgrade_reason": declared.downgrade_reason}
+                self._add(
+                    target,
+                    ApprovalStatus.APPROVED,
+                    f"{declared.reason} {self.stamp}",
+                    declared.approved_by,
+                    kind,
+                    **extra,
+                )
+        unexpected = []
+        # "~" sorts after every timestamp: until the declared version is approved, all others are stale.
+        declared_at = _last_approved_at(target) if target.status == ApprovalStatus.APPROVED else "~"
+        for other in versions:
+            if other.version == target.version or other.status != ApprovalStatus.APPROVED:
+                continue
+            if _changed_outside_git(other) or _last_approved_at(other) > declared_at:
+                unexpected.append(other)
+            else:  # left over from an earlier (maybe interrupted) sync
+                reason = f"superseded by version {target.version} {self.stamp}"
+                self._add(
+                    other,
+                    ApprovalStatus.PENDING,
+                    reason,
+                    declared.approved_by,
+                    "supersede",
+                    replaced_by=target.version,
+                )
+        return unexpected
+
+    def _check_registry_status(self, version: ModelVersion) -> None:
+        """The registry's own status must be what the recorded decisions make it (nobody used the console)."""
+        expected = combined_status(version.history)
+        if version.registry_status not in (None, expected):
+            what = (
+                f"is {version.registry_status} in the registry itself, but the recorded decisions make it "
+                f"{expected}; changed outside git"
+            )
+            self._flag(version, what, "restore", target=version.status)
+
+    def _flag(
+        self, version: ModelVersion, what: str, kind: str, target: ApprovalStatus | None = None
+    ) -> None:
+        """Drift: reported, or with --enforce turned back to what git says."""
+        target = target or (ApprovalStatus.APPROVED if kind == "reapprove" else ApprovalStatus.PENDING)
+        text = what.format(source=self.source, status=version.status)
+        if self.enforce:
+            self._add(version, target, f"{kind}: {text} {self.stamp}", "registry-sync", kind)
+        else:
+            self.drift.append(f"{version.model_group} v{version.version} {text} (use --enforce to {kind} it)")
+
+    def _add(
+        self, version: ModelVersion, target: ApprovalStatus, reason: str, by: str, kind: str, **extra
+    ) -> None:
+        decision = replace(self.record, action=kind, merge_commit=self.commit, **extra)
+        self.actions.append(
+            SyncAction(
+                version.model_group, version.version, version.status, target, reason, by, kind, decision
+            )
+        )
 
 
-def _action(version: ModelVersion, target: ApprovalStatus, reason: str, by: str, kind: str) -> SyncAction:
-    return SyncAction(version.model_group, version.version, version.status, target, reason, by, kind)
+def _changed_outside_git(version: ModelVersion) -> bool:
+    """Whether the version's latest decision in the environment was made directly, not by a sync."""
+    own = [c for c in version.history if c.environment and c.environment == version.environment]
+    return bool(own) and own[-1].decision.via != "sync"
 
 
 def _last_approved_at(version: ModelVersion) -> str:
-    return max((h.changed_at for h in version.history if h.status == ApprovalStatus.APPROVED), default="")
+    return max(
+        (
+            h.changed_at
+            for h in version.history
+            if h.status == ApprovalStatus.APPROVED and h.environment in ("", version.environment)
+        ),
+        default="",
+    )
 
 
 def apply_sync(
@@ -151,6 +226,7 @@ def apply_sync(
                 action.target,
                 reason=action.reason,
                 changed_by=action.changed_by,
+                decision=action.decision,
             )
         )
         progress(f"applied {number}/{len(plan.actions)}: {action.describe()}")

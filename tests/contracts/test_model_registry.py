@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Callable
+from contextlib import closing
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
+from ml.errors import ConfigError, InvalidTransitionError, MlopsError, ModelNotFoundError
 from ml.registry import (
     MAX_REASON_LENGTH,
     ApprovalStatus,
+    Decision,
     ModelCandidate,
     ModelRegistry,
     ModelVersion,
     StatusChange,
     latest_approved,
 )
+from ml.registry.approvals import approve_version
+from ml.registry.audit import GENESIS, verify_chain
 from ml.registry.sqlite import SQLiteModelRegistry
+from ml.sqlite import connect
 
 # Names SageMaker accepts too (letters, digits, hyphens), so a new backend can run the suite unchanged.
 GROUP = "churn-model"
@@ -28,20 +35,22 @@ OTHER_GROUP = "fraud-model"
 T0 = "2026-01-01T00:00:00+00:00"
 
 
-def _build_local(request: pytest.FixtureRequest) -> ModelRegistry:
-    return SQLiteModelRegistry(request.getfixturevalue("tmp_path") / "registry" / "models.db")
+def _build_local(request: pytest.FixtureRequest, environment: str) -> ModelRegistry:
+    path = request.getfixturevalue("tmp_path") / "registry" / "models.db"
+    return SQLiteModelRegistry(path, environment=environment)
 
 
-def _build_sagemaker(request: pytest.FixtureRequest) -> ModelRegistry:
+def _build_sagemaker(request: pytest.FixtureRequest, environment: str) -> ModelRegistry:
     from ml.registry.sagemaker import SageMakerModelRegistry
 
-    moto = request.getfixturevalue("fresh_moto")
+    moto = request.getfixturevalue("moto_server")  # the test's registry already reset it
     image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
-    return SageMakerModelRegistry(moto.client("sagemaker"), image_uri=image)
+    return SageMakerModelRegistry(moto.client("sagemaker"), environment=environment, image_uri=image)
 
 
-# A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server).
-BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {
+# A new backend is one more entry; its builder asks `request` for what it needs (e.g. a moto server) and
+# returns the store as `environment` sees it (every environment's view of one store).
+BACKENDS: dict[str, Callable[[pytest.FixtureRequest, str], ModelRegistry]] = {
     "local": _build_local,
     "sagemaker": _build_sagemaker,
 }
@@ -49,7 +58,16 @@ BACKENDS: dict[str, Callable[[pytest.FixtureRequest], ModelRegistry]] = {
 
 @pytest.fixture(params=sorted(BACKENDS))
 def registry(request: pytest.FixtureRequest) -> ModelRegistry:
-    return BACKENDS[request.param](request)
+    if request.param == "sagemaker":
+        request.getfixturevalue("fresh_moto")
+    return BACKENDS[request.param](request, "local")
+
+
+@pytest.fixture
+def view(request: pytest.FixtureRequest, registry: ModelRegistry) -> Callable[[str], ModelRegistry]:
+    """The `registry` fixture's store as another environment sees it."""
+    backend = request.node.callspec.params["registry"]
+    return lambda environment: BACKENDS[backend](request, environment)
 
 
 def make_candidate(digest: str = "a" * 64, group: str = GROUP, **overrides: object) -> ModelCandidate:
@@ -383,3 +401,190 @@ def test_get_refuses_a_malformed_version(registry: ModelRegistry, version: objec
 
     with pytest.raises(ConfigError, match=rf"^version {re.escape(repr(version))}: expected a whole number"):
         registry.get(GROUP, version)  # type: ignore[arg-type]
+
+
+# ---- Approvals per environment, the audit chain and the sync lock -------------------------------------
+
+
+def test_each_environment_serves_the_version_it_approved(registry: ModelRegistry, view) -> None:
+    register_many(registry, 2)
+    dev, prod = view("dev"), view("prod")
+    approve(dev, 1)
+    approve(prod, 2)
+
+    assert (dev.approved_version(GROUP).version, prod.approved_version(GROUP).version) == (1, 2)  # type: ignore[union-attr]
+    approve_version(dev, GROUP, 2, changed_by="sync", reason="dev moves on")
+    assert prod.approved_version(GROUP).version == 2  # type: ignore[union-attr]
+    assert (dev.get(GROUP, 1).status, prod.get(GROUP, 1).status) == (ApprovalStatus.PENDING,) * 2
+    assert registry.approved_version(GROUP) is None  # the "local" environment approved nothing
+
+
+def test_registry_status_is_approved_while_any_environment_approves(registry: ModelRegistry, view) -> None:
+    register_many(registry, 1)
+    dev, prod = view("dev"), view("prod")
+    approve(dev, 1)
+    prod_approved = approve(prod, 1)  # already Approved in the registry: prod's decision is still recorded
+
+    assert [c.environment for c in prod_approved.history] == ["", "dev", "prod"]
+    supersede(dev, 1, by=2)
+    assert dev.get(GROUP, 1).registry_status == ApprovalStatus.APPROVED
+    reject(prod, 1)
+    assert prod.get(GROUP, 1).registry_status == ApprovalStatus.REJECTED
+    assert approve(dev, 1).registry_status == ApprovalStatus.APPROVED  # dev never rejected it
+
+
+def test_decision_record_round_trips(registry: ModelRegistry) -> None:
+    registry.register(make_candidate())
+    record = Decision(
+        action="rollback",
+        via="sync",
+        evidence="https://example.org/pull/42",
+        downgrade_reason="v2 miscalibrated",
+        author="tom",
+        approving_reviewers=("rita", "sam"),
+        pull_request=42,
+        merge_commit="c" * 40,
+    )
+
+    approved = registry.set_status(GROUP, 1, "Approved", reason="ok", changed_by="rita", decision=record)  # type: ignore[arg-type]
+
+    assert approved.history[-1].decision == record
+    assert registry.get(GROUP, 1).history[-1].decision == record
+
+
+def decide_across_environments(registry: ModelRegistry, view) -> None:
+    register_many(registry, 3)
+    approve(view("dev"), 1)
+    approve(view("dev"), 2)
+    supersede(view("dev"), 1, by=2)
+    approve(view("prod"), 1)
+    reject(view("dev"), 3)
+
+
+def test_decisions_form_one_verified_chain(registry: ModelRegistry, view) -> None:
+    decide_across_environments(registry, view)
+
+    report = verify_chain(GROUP, registry.list_versions(GROUP), registry.audit_head(GROUP))
+
+    assert report.verified, report.problems
+    assert [e.change.sequence for e in report.entries] == [1, 2, 3, 4, 5]
+    assert report.entries[0].change.previous_hash == GENESIS
+    assert report.head == registry.audit_head(GROUP) and report.head.sequence == 5  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("tampering", "message"),
+    [
+        ("edit", r"entry #3 .*does not follow entry #2, which was changed"),
+        ("delete", r"follows entry #1; entries were removed"),
+        ("delete-newest", r"chain head is #5 .* entries end at #4"),
+    ],
+)
+def test_tampering_with_the_trail_is_detected(
+    registry: ModelRegistry, view, tampering: str, message: str
+) -> None:
+    decide_across_environments(registry, view)
+
+    TAMPER[type(registry).__name__](registry, tampering)
+
+    report = verify_chain(GROUP, registry.list_versions(GROUP), registry.audit_head(GROUP))
+    assert not report.verified
+    assert re.search(message, "\n".join(report.problems)), report.problems
+
+
+def test_a_registry_status_changed_outside_is_never_served_and_can_be_restored(
+    registry: ModelRegistry, view
+) -> None:
+    register_many(registry, 1)
+    dev = view("dev")
+    approve(dev, 1)
+    SET_REGISTRY_STATUS[type(registry).__name__](registry, 1, ApprovalStatus.PENDING)  # "the console"
+
+    returned = dev.get(GROUP, 1)
+    assert (returned.status, returned.registry_status) == (ApprovalStatus.APPROVED, ApprovalStatus.PENDING)
+    assert dev.approved_version(GROUP) is None
+    restored = dev.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="restore", changed_by="sync")
+    assert restored.registry_status == ApprovalStatus.APPROVED and restored.history[-1].reason == "restore"
+
+
+def test_sync_lock_keeps_a_second_holder_out(registry: ModelRegistry, view, monkeypatch) -> None:
+    monkeypatch.setattr("ml.registry.lease.WAIT_SECONDS", 0.5)
+    held = rf"{GROUP}: the sync lock is held by .*:{os.getpid()}:"
+    with registry.sync_lock(GROUP, "a" * 40), pytest.raises(MlopsError, match=held):  # noqa: SIM117
+        with view("prod").sync_lock(GROUP, "b" * 40):
+            pass
+    with view("prod").sync_lock(GROUP, "b" * 40) as lease:  # released: free again
+        assert lease.previous_commit is None
+
+
+def test_sync_lock_remembers_each_environments_last_finished_commit(registry: ModelRegistry, view) -> None:
+    with registry.sync_lock(GROUP, "a" * 40) as lease:
+        lease.finish()
+    with registry.sync_lock(GROUP, "b" * 40) as lease:  # not finished: records nothing
+        assert lease.previous_commit == "a" * 40
+    with view("prod").sync_lock(GROUP, "c" * 40) as lease:
+        assert lease.previous_commit is None
+    with registry.sync_lock(GROUP, "d" * 40) as lease:
+        assert lease.previous_commit == "a" * 40
+
+
+def _tamper_sqlite(registry: SQLiteModelRegistry, tampering: str) -> None:
+    statement = {
+        "edit": "UPDATE status_history SET changed_by = 'mallory' WHERE sequence = 2",
+        "delete": "DELETE FROM status_history WHERE sequence = 2",
+        "delete-newest": "DELETE FROM status_history WHERE sequence = 5",
+    }[tampering]
+    with closing(connect(registry.path)) as conn:
+        conn.execute(statement)
+
+
+def _tamper_sagemaker(registry: ModelRegistry, tampering: str) -> None:
+    from ml.registry import sagemaker_metadata as layout
+
+    target = {"edit": 2, "delete": 2, "delete-newest": 5}[tampering]
+    for version in registry.list_versions(GROUP):
+        kept = [
+            replace(c, changed_by="mallory") if tampering == "edit" and c.sequence == target else c
+            for c in version.history
+            if tampering == "edit" or c.sequence != target
+        ]
+        if kept != list(version.history):
+            _rewrite_package(
+                registry,
+                version.version,
+                lambda old, kept=kept: {
+                    **old,
+                    **layout.metadata_update(old, kept, None)["CustomerMetadataProperties"],
+                },
+            )
+
+
+def _rewrite_package(registry: ModelRegistry, version: int, metadata, status: str | None = None) -> None:
+    """Change a package as someone with console or API access would (moto drops metadata not sent again)."""
+    client = registry._client  # type: ignore[attr-defined]
+    arn = next(
+        s["ModelPackageArn"] for s in registry._summaries(GROUP) if s["ModelPackageVersion"] == version
+    )  # type: ignore[attr-defined]
+    described = client.describe_model_package(ModelPackageName=arn)
+    old = described.get("CustomerMetadataProperties") or {}
+    new = metadata(old)
+    client.update_model_package(
+        ModelPackageArn=arn,
+        ModelApprovalStatus=status or described["ModelApprovalStatus"],
+        CustomerMetadataProperties=new,
+        CustomerMetadataPropertiesToRemove=sorted(set(old) - set(new)) or [],
+    )
+
+
+def _set_status_sqlite(registry: SQLiteModelRegistry, version: int, status: ApprovalStatus) -> None:
+    with closing(connect(registry.path)) as conn:
+        conn.execute("UPDATE model_versions SET status = ? WHERE version = ?", (str(status), version))
+
+
+TAMPER = {"SQLiteModelRegistry": _tamper_sqlite, "SageMakerModelRegistry": _tamper_sagemaker}
+SET_REGISTRY_STATUS = {
+    "SQLiteModelRegistry": _set_status_sqlite,
+    "SageMakerModelRegistry": lambda registry, version, status: _rewrite_package(
+        registry, version, lambda old: old, str(status)
+    ),
+}

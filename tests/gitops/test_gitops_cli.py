@@ -11,15 +11,26 @@ from tests.gitops.conftest import commit, git
 GROUP = "mammo-severity-model-package"
 
 
-def statuses(repo):
-    registry = SQLiteModelRegistry(repo / "work" / "registry.db")
-    return {v.version: str(v.status) for v in registry.list_versions(GROUP)}
+def view(repo, env="dev"):
+    return SQLiteModelRegistry(repo / "work" / "registry.db", environment=env)
+
+
+def statuses(repo, env="dev"):
+    return {v.version: str(v.status) for v in view(repo, env).list_versions(GROUP)}
 
 
 def approve(mlops, env, version, by="rita", *extra):
     return mlops(
         "approve", "--env", env, "--version", str(version), "--by", by, "--reason", "AUC CI ok", *extra
     )
+
+
+def merged(repo, mlops, env, version, message=None, *extra):
+    """Approve, merge (commit on main) and sync: what a reviewed pull request leads to."""
+    assert approve(mlops, env, version, "rita", *extra).exit_code == 0
+    commit(repo, message or f"approve v{version} in {env}")
+    result = mlops("registry", "sync", "--env", env)
+    assert result.exit_code == 0, result.output
 
 
 def test_approve_edits_the_file_and_writes_the_pr_body_but_not_the_registry(repo, mlops, trained):
@@ -44,16 +55,18 @@ def test_sync_plans_applies_and_is_idempotent(repo, mlops, trained):
     assert statuses(repo)[1] == "Approved"
     again = mlops("registry", "sync", "--env", "dev")
     assert again.exit_code == 0 and "registry already agrees with git: no changes" in again.output
-    history = SQLiteModelRegistry(repo / "work/registry.db").get(GROUP, 1).history[-1]
+    history = view(repo).get(GROUP, 1).history[-1]
     assert (
         history.changed_by == "rita" and "git " in history.reason and "approved-model.yaml" in history.reason
     )
+    assert (history.environment, history.decision.via) == ("dev", "sync")
+    assert history.decision.merge_commit == git(repo, "rev-parse", "HEAD").strip()
 
 
 def test_sync_killed_between_operations_converges_on_rerun(repo, mlops, trained, tmp_path):
-    approve(mlops, "dev", 1)
-    mlops("registry", "sync", "--env", "dev")
+    merged(repo, mlops, "dev", 1)
     approve(mlops, "dev", 2)
+    commit(repo, "approve v2 in dev")
     script = tmp_path / "die_after_first_change.py"
     script.write_text(
         "import os, signal, sys\n"
@@ -92,11 +105,8 @@ def test_sync_killed_between_operations_converges_on_rerun(repo, mlops, trained,
 
 
 def test_drift_is_reported_then_enforced(repo, mlops, trained):
-    approve(mlops, "dev", 1)
-    mlops("registry", "sync", "--env", "dev")
-    SQLiteModelRegistry(repo / "work/registry.db").set_status(
-        GROUP, 2, "Approved", reason="console", changed_by="eve"
-    )
+    merged(repo, mlops, "dev", 1)
+    view(repo).set_status(GROUP, 2, "Approved", reason="console", changed_by="eve")
     drift = mlops("registry", "sync", "--env", "dev")
     assert drift.exit_code == 12
     assert "DRIFT mammo-severity-model-package v2 is Approved in the registry" in drift.output
@@ -109,9 +119,11 @@ def test_policy_requires_dev_first_and_separation_of_duties(repo, mlops, trained
     commit(repo, "approve v1 in prod only")
     result = mlops("policy", "check", "--env", "prod")
     assert result.exit_code == 13
-    assert "not approved in dev first" in result.output
+    assert "not deployed in dev first" in result.output
     approve(mlops, "dev", 1)
     commit(repo, "approve v1 in dev")
+    assert mlops("policy", "check", "--env", "prod").exit_code == 13  # merged, but dev has not synced it
+    assert mlops("registry", "sync", "--env", "dev").exit_code == 0
     assert mlops("policy", "check", "--env", "prod").exit_code == 0
     approve(mlops, "dev", 2, "tom")
     selfish = mlops("policy", "check", "--env", "dev")
@@ -119,8 +131,7 @@ def test_policy_requires_dev_first_and_separation_of_duties(repo, mlops, trained
 
 
 def test_policy_check_without_env_checks_every_approval_file(repo, mlops, trained):
-    approve(mlops, "dev", 1)
-    commit(repo, "approve v1 in dev")
+    merged(repo, mlops, "dev", 1)
     approve(mlops, "prod", 1)
     result = mlops("policy", "check")
     assert result.exit_code == 0, result.output
@@ -128,8 +139,7 @@ def test_policy_check_without_env_checks_every_approval_file(repo, mlops, traine
 
 
 def test_downgrade_needs_flag_and_reason(repo, mlops, trained):
-    approve(mlops, "dev", 2)
-    mlops("registry", "sync", "--env", "dev")
+    merged(repo, mlops, "dev", 2)
     refused = approve(mlops, "dev", 1, "rita", "--allow-downgrade")
     assert refused.exit_code == 2 and "downgrade_reason" in refused.stderr
     approve(mlops, "dev", 1)
@@ -141,6 +151,7 @@ def test_downgrade_needs_flag_and_reason(repo, mlops, trained):
 def test_approving_a_version_the_registry_rejected_exits_5_and_keeps_the_rejection(repo, mlops, trained):
     result = mlops("reject", "--env", "dev", "--version", "2", "--by", "rita", "--reason", "calibration off")
     assert result.exit_code == 0, result.output
+    commit(repo, "reject v2 in dev")
     mlops("registry", "sync", "--env", "dev")
     assert statuses(repo)[2] == "Rejected"
     path = repo / "configs/dev/approved-model.yaml"
@@ -166,11 +177,12 @@ def test_digest_mismatch_in_the_file_is_refused(repo, mlops, trained):
     text = path.read_text()
     digest = yaml.safe_load(text)["approvals"][0]["artifact_digest"]
     path.write_text(text.replace(digest, "ab" * 32))
+    commit(repo, "a digest nobody reviewed")
     result = mlops("registry", "sync", "--env", "dev")
     assert result.exit_code == 4 and "the file pins " + "ab" * 32 in result.stderr
 
 
-def test_one_commit_approving_dev_and_prod_is_not_approved_in_dev_first(repo, mlops, trained):
+def test_one_commit_approving_dev_and_prod_is_not_deployed_in_dev_first(repo, mlops, trained):
     git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")  # the base the pull request targets
     approve(mlops, "dev", 1)
     approve(mlops, "prod", 1)
@@ -178,45 +190,23 @@ def test_one_commit_approving_dev_and_prod_is_not_approved_in_dev_first(repo, ml
     for base in ([], ["--base", "origin/main"]):  # default: merge-base of HEAD with origin/main
         result = mlops("policy", "check", "--env", "prod", *base)
         assert result.exit_code == 13, result.output
-        assert "not approved in dev first" in result.output
+        assert "not deployed in dev first" in result.output
 
 
-def test_dev_approval_merged_first_then_prod_is_ok(repo, mlops, trained):
-    approve(mlops, "dev", 1)
-    merged = commit(repo, "approve v1 in dev")
+def test_dev_approval_synced_first_then_prod_is_ok(repo, mlops, trained):
+    merged(repo, mlops, "dev", 1)
+    base = git(repo, "rev-parse", "HEAD").strip()
     approve(mlops, "prod", 1)
     commit(repo, "approve v1 in prod")
-    result = mlops("policy", "check", "--env", "prod", "--base", merged)
+    result = mlops("policy", "check", "--env", "prod", "--base", base)
     assert result.exit_code == 0, result.output
-    assert f"commit {merged[:12]}" in result.stderr
-
-
-def test_prior_approvals_come_from_commits_not_the_work_tree(repo, mlops, trained):
-    approve(mlops, "dev", 1)  # uncommitted; there is no origin/main, so the default base is HEAD
-    approve(mlops, "prod", 1)
-    result = mlops("policy", "check", "--env", "prod")
-    assert result.exit_code == 13 and "not approved in dev first" in result.output
+    assert f"commit {base[:12]}" in result.stderr
 
 
 def test_unknown_base_is_refused_naming_it(repo, mlops, trained):
     approve(mlops, "prod", 1)
     result = mlops("policy", "check", "--env", "prod", "--base", "origin/nowhere")
     assert result.exit_code == 2 and "--base 'origin/nowhere': not a commit" in result.stderr
-
-
-def test_history_versions_that_no_longer_validate_are_counted(repo, mlops, trained):
-    approve(mlops, "dev", 1)
-    path = repo / "configs/dev/approved-model.yaml"
-    valid = path.read_text()
-    path.write_text(valid.replace("approved_by:", "approver:"))  # a key today's schema refuses
-    commit(repo, "an old layout")
-    path.write_text(valid)
-    commit(repo, "approve v1 in dev")
-    approve(mlops, "prod", 1)
-    result = mlops("policy", "check", "--env", "prod")
-    assert result.exit_code == 0, result.output
-    assert "ignored 1 old version(s) of" in result.stderr
-    assert "dev/approved-model.yaml that no longer validate" in result.stderr
 
 
 def test_blank_approver_or_reason_is_refused(mlops, trained):
@@ -232,13 +222,13 @@ def test_direct_downgrade_needs_flag_and_reason(repo, mlops, trained):
     assert approve(mlops, "lab", 2).exit_code == 0
     refused = approve(mlops, "lab", 1)
     assert refused.exit_code == 13 and "downgrade from v2 to v1" in refused.stderr
-    assert statuses(repo) == {1: "PendingManualApproval", 2: "Approved"}
+    assert statuses(repo, "lab") == {1: "PendingManualApproval", 2: "Approved"}
     no_reason = approve(mlops, "lab", 1, "rita", "--allow-downgrade")
     assert no_reason.exit_code == 2 and "downgrade_reason" in no_reason.stderr
     rollback = approve(mlops, "lab", 1, "rita", "--allow-downgrade", "--downgrade-reason", "v2 miscalibrated")
     assert rollback.exit_code == 0, rollback.output
-    assert statuses(repo) == {1: "Approved", 2: "PendingManualApproval"}
-    latest = SQLiteModelRegistry(repo / "work/registry.db").get(GROUP, 1).history[-1]
+    assert statuses(repo, "lab") == {1: "Approved", 2: "PendingManualApproval"}
+    latest = view(repo, "lab").get(GROUP, 1).history[-1]
     assert "downgrade: v2 miscalibrated" in latest.reason
 
 
@@ -246,4 +236,4 @@ def test_direct_approval_keeps_separation_of_duties(repo, mlops, trained):
     result = approve(mlops, "lab", 1, "Tom")
     assert result.exit_code == 13
     assert "'Tom' trained this version; separation of duties requires another approver" in result.stderr
-    assert statuses(repo)[1] == "PendingManualApproval"
+    assert statuses(repo, "lab")[1] == "PendingManualApproval"

@@ -41,10 +41,11 @@ def test_pr_body_puts_challenger_next_to_champion():
             }
         ]
     }
-    body = render_pr_body("prod", version(2, 0.88), version(1, 0.84), approval, {2: stats, 1: stats})
+    names = {"rita": "Dr. Rita Reviewer"}
+    body = render_pr_body("prod", version(2, 0.88), version(1, 0.84), approval, {2: stats, 1: stats}, names)
     assert body.startswith("## Approve mammo v2 in prod")
     assert "| auc | 0.880 (95% CI 0.830–0.920) | 0.840 (95% CI 0.790–0.880) |" in body
-    assert "rita — better recall" in body
+    assert "Dr. Rita Reviewer (@rita) — better recall" in body
     assert "| gate | passed: auc ok | passed: auc ok |" in body
     assert "| Age | mean 55.5, 90% complete | mean 55.5, 90% complete |" in body
     assert "`aaaaaaaaaaaa` train-part1.csv" in body
@@ -62,3 +63,4 @@ def test_pr_body_without_a_champion():
     )
     body = render_pr_body("dev", version(1, 0.84), None, approval)
     assert "none approved yet" in body and "| f1 | 0.800 | — |" in body
+    assert "@rita (not in governance.approvers)" in body

@@ -1,9 +1,15 @@
 import pytest
 
-from ml.registry import ApprovalStatus
+from ml.registry import ApprovalStatus, Decision
 from ml.registry.approvals import Approval, ApprovalFile, Rejection
-from ml.registry.policy import PolicyContext, check_policy, decision_problems, newest_ever_approved
-from tests.contracts.test_model_registry import GROUP, make_candidate, registry  # noqa: F401
+from ml.registry.policy import (
+    ChangeIdentity,
+    PolicyContext,
+    check_policy,
+    decision_problems,
+    newest_ever_approved,
+)
+from tests.contracts.test_model_registry import GROUP, make_candidate, registry, view  # noqa: F401
 
 SOURCE = "configs/prod/approved-model.yaml"
 GOOD = {"auc": 0.88, "auc_ci_low": 0.82, "auc_ci_high": 0.93}
@@ -33,7 +39,6 @@ def context(**changes) -> PolicyContext:
         min_auc=0.75,
         min_auc_ci_low=None,
         separation_of_duties=True,
-        prior_approvals={},
     )
     return PolicyContext(**{**fields, **changes})
 
@@ -68,13 +73,68 @@ def test_failed_gate_and_low_metrics(registry):  # noqa: F811
     assert any("auc_ci_low 0.6 is below governance.min_auc_ci_low 0.7" in line for line in lines)
 
 
-def test_prod_needs_the_same_version_approved_in_dev_first(registry):  # noqa: F811
+SYNCED = Decision(action="approve", via="sync", pull_request=7, merge_commit="c" * 40)
+
+
+def sync_in(view, env, version, status=ApprovalStatus.APPROVED, **decision):  # noqa: F811
+    """A decision the sync of `env` records."""
+    record = Decision(**{**vars(SYNCED), **decision})
+    return view(env).set_status(GROUP, version, status, reason="ok", changed_by="rita", decision=record)
+
+
+def test_prod_needs_the_version_deployed_in_dev_by_a_sync_first(registry, view):  # noqa: F811
     registry.register(candidate(1))
-    dev_history = [ApprovalFile(approvals=[approval(1, artifact_digest="ee" * 32)])]
-    [line] = problems(registry, approval(1), prior_approvals={"dev": dev_history})
-    assert "not approved in dev first" in line
-    dev_history.append(ApprovalFile(approvals=[approval(1)]))
-    assert problems(registry, approval(1), prior_approvals={"dev": dev_history}) == []
+    [line] = problems(registry, approval(1), require_prior_approval_in=("dev",))
+    assert "not deployed in dev first" in line
+    sync_in(view, "dev", 1)
+    assert problems(registry, approval(1), require_prior_approval_in=("dev",)) == []
+
+
+def test_a_direct_approval_in_dev_does_not_count(registry, view):  # noqa: F811
+    registry.register(candidate(1))
+    view("dev").set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="ok", changed_by="eve")
+    assert problems(registry, approval(1), require_prior_approval_in=("dev",))
+
+
+def test_approve_then_revert_in_dev_does_not_launder_a_version(registry, view):  # noqa: F811
+    for n in (1, 2):
+        registry.register(candidate(n))
+    sync_in(view, "dev", 1)
+    sync_in(view, "dev", 2)
+    sync_in(view, "dev", 2, ApprovalStatus.PENDING, action="supersede", replaced_by=1)  # rolled back to v1
+    [line] = problems(registry, approval(2), require_prior_approval_in=("dev",))
+    assert "not deployed in dev first" in line
+    sync_in(view, "dev", 1, ApprovalStatus.REJECTED, action="reject")
+    assert problems(registry, approval(1), require_prior_approval_in=("dev",))  # rejected since
+
+
+def test_dev_moving_on_to_a_newer_version_keeps_the_older_one_deployed(registry, view):  # noqa: F811
+    for n in (1, 2):
+        registry.register(candidate(n))
+    sync_in(view, "dev", 1)
+    sync_in(view, "dev", 2)
+    sync_in(view, "dev", 1, ApprovalStatus.PENDING, action="supersede", replaced_by=2)
+    assert problems(registry, approval(1), require_prior_approval_in=("dev",)) == []
+
+
+def test_approver_must_be_declared(registry):  # noqa: F811
+    registry.register(candidate(1))
+    [line] = problems(registry, approval(1), approvers=("sam",))
+    assert "approved_by 'rita' is not an approver of prod (governance.approvers: sam)" in line
+    [empty] = problems(registry, approval(1), approvers=())
+    assert "governance.approvers of prod is empty" in empty
+    assert problems(registry, approval(1, approved_by="Rita"), approvers=("rita",)) == []
+
+
+def test_approver_must_have_approved_the_pull_request_and_not_be_its_author(registry):  # noqa: F811
+    registry.register(candidate(1))
+    typed = ChangeIdentity(author="tom", approving_reviewers=())
+    [line] = problems(registry, approval(1), identity=typed)
+    assert "has not approved this pull request (approving reviewers: none)" in line
+    own = ChangeIdentity(author="rita", approving_reviewers=("RITA",))
+    [line] = problems(registry, approval(1), identity=own)
+    assert "is the pull request's author" in line
+    assert problems(registry, approval(1), identity=ChangeIdentity("tom", ("rita",))) == []
 
 
 def test_downgrade_needs_allow_downgrade(registry):  # noqa: F811
@@ -97,7 +157,7 @@ def test_separation_of_duties(registry):  # noqa: F811
 def test_approving_a_rejected_version_is_a_violation(registry, status):  # noqa: F811
     registry.register(candidate(1))
     registry.set_status(GROUP, 1, status, reason="bias", changed_by="rita")
-    assert any("Rejected in the registry" in line for line in problems(registry, approval(1)))
+    assert any("is Rejected in prod's registry state" in line for line in problems(registry, approval(1)))
 
 
 def test_rejection_of_unknown_version(registry):  # noqa: F811

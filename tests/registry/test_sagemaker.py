@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 import socket
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -23,7 +24,13 @@ from ml.registry.sagemaker import SageMakerModelRegistry
 from ml.train.evaluate import EvaluationMetrics
 from ml.train.gate import GateDecision
 from ml.train.register import RegistrationContext, register_model_version
-from tests.aws_server import ACCOUNT_ID, MotoServer, NetworkAccessError, install_socket_guard
+from tests.aws_server import (
+    ACCOUNT_ID,
+    MotoServer,
+    NetworkAccessError,
+    install_socket_guard,
+    resolve_group_arns_like_aws,
+)
 from tests.contracts.test_model_registry import GROUP, make_candidate
 
 REGISTRY_ACCOUNT = "111122223333"
@@ -39,34 +46,7 @@ def sha(text: str) -> str:
 
 @pytest.fixture
 def registry(fresh_moto: MotoServer) -> SageMakerModelRegistry:
-    return SageMakerModelRegistry(fresh_moto.client("sagemaker"), image_uri=IMAGE)
-
-
-def resolve_group_arns_like_aws(client: Any) -> list[tuple[str, dict[str, Any]]]:
-    """Let moto serve ARN-addressed calls from the ARN's account, as AWS does; return the calls as sent.
-
-    moto 5.2.5 looks a group ARN up as a *name* in the caller's account (create_model_package and
-    describe_model_package_group fail), so this hook records each call's parameters, then hands moto the
-    group's name and routes the call to the account in the ARN (moto's `x-moto-account-id` header).
-    """
-    calls: list[tuple[str, dict[str, Any]]] = []
-
-    def record_and_resolve(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, dict(params)))
-        for key in ("ModelPackageGroupName", "ModelPackageName", "ModelPackageArn"):
-            value = params.get(key, "")
-            if value.startswith("arn:"):
-                context["moto_account"] = value.split(":")[4]
-                if ":model-package-group/" in value:
-                    params[key] = value.rsplit("/", 1)[1]
-
-    def route(request: Any, **_: Any) -> None:
-        if "moto_account" in request.context:
-            request.headers["x-moto-account-id"] = request.context["moto_account"]
-
-    client.meta.events.register("before-parameter-build.sagemaker", record_and_resolve)
-    client.meta.events.register("before-sign.sagemaker", route)
-    return calls
+    return SageMakerModelRegistry(fresh_moto.client("sagemaker"), environment="dev", image_uri=IMAGE)
 
 
 def test_cross_account_registry_addresses_the_group_by_arn(fresh_moto: MotoServer) -> None:
@@ -74,7 +54,9 @@ def test_cross_account_registry_addresses_the_group_by_arn(fresh_moto: MotoServe
     central.create_model_package_group(ModelPackageGroupName=GROUP)
     dev_client = fresh_moto.client("sagemaker")
     calls = resolve_group_arns_like_aws(dev_client)
-    registry = SageMakerModelRegistry(dev_client, image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT)
+    registry = SageMakerModelRegistry(
+        dev_client, environment="dev", image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT
+    )
 
     registry.register(make_candidate())
     approved = registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="ok", changed_by="alice")
@@ -100,7 +82,9 @@ def test_cross_account_registry_addresses_the_group_by_arn(fresh_moto: MotoServe
 def test_cross_account_registry_never_creates_the_group(fresh_moto: MotoServer) -> None:
     dev_client = fresh_moto.client("sagemaker")
     resolve_group_arns_like_aws(dev_client)
-    registry = SageMakerModelRegistry(dev_client, image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT)
+    registry = SageMakerModelRegistry(
+        dev_client, environment="dev", image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT
+    )
 
     with pytest.raises(ModelNotFoundError, match=rf"{re.escape(GROUP_ARN)} does not exist.*Terraform"):
         registry.register(make_candidate())
@@ -108,12 +92,36 @@ def test_cross_account_registry_never_creates_the_group(fresh_moto: MotoServer) 
     assert central.list_model_package_groups()["ModelPackageGroupSummaryList"] == []
 
 
+def test_cross_account_sync_lock_needs_the_lock_group_of_the_registry_stack(fresh_moto: MotoServer) -> None:
+    fresh_moto.client("sagemaker", account_id=REGISTRY_ACCOUNT).create_model_package_group(
+        ModelPackageGroupName=GROUP
+    )
+    dev_client = fresh_moto.client("sagemaker")
+    resolve_group_arns_like_aws(dev_client)
+    registry = SageMakerModelRegistry(
+        dev_client, environment="dev", image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT
+    )
+
+    with (
+        pytest.raises(
+            ModelNotFoundError, match=rf"sync lock group .*/{GROUP}-sync-lock does not exist.*Terraform"
+        ),
+        registry.sync_lock(GROUP, "a" * 40),
+    ):
+        pass
+
+
+def test_a_group_name_without_room_for_the_lock_suffix_is_refused(registry: SageMakerModelRegistry) -> None:
+    with pytest.raises(ConfigError, match=r"at most 53 characters"), registry.sync_lock("m" * 60, "a" * 40):
+        pass
+
+
 @pytest.mark.parametrize(("account", "expected"), [(None, GROUP), (REGISTRY_ACCOUNT, GROUP_ARN)])
 def test_group_ref_is_the_name_here_or_the_arn_in_the_registry_account(
     fresh_moto: MotoServer, account: str | None, expected: str
 ) -> None:
     registry = SageMakerModelRegistry(
-        fresh_moto.client("sagemaker"), image_uri=IMAGE, registry_account_id=account
+        fresh_moto.client("sagemaker"), environment="dev", image_uri=IMAGE, registry_account_id=account
     )
 
     assert registry.group_ref(GROUP) == expected
@@ -121,7 +129,9 @@ def test_group_ref_is_the_name_here_or_the_arn_in_the_registry_account(
 
 def test_registry_account_must_be_twelve_digits(fresh_moto: MotoServer) -> None:
     with pytest.raises(ConfigError, match=r"registry_account_id '1234'.*12 digits"):
-        SageMakerModelRegistry(fresh_moto.client("sagemaker"), image_uri=IMAGE, registry_account_id="1234")
+        SageMakerModelRegistry(
+            fresh_moto.client("sagemaker"), environment="dev", image_uri=IMAGE, registry_account_id="1234"
+        )
 
 
 def test_artifact_outside_s3_is_refused(registry: SageMakerModelRegistry) -> None:
@@ -214,24 +224,23 @@ def test_realistic_evidence_and_history_stay_within_aws_limits(
 
 
 def test_budget_fits_aws_entry_limit() -> None:
-    fixed = 2  # ml:digest, ml:format
+    fixed = 3  # ml:digest, ml:format, ml:head
     assert fixed + metadata_layout.EVIDENCE_ENTRIES + metadata_layout.HISTORY_ENTRIES <= metadata_limits()[0]
 
 
-def test_long_history_keeps_registration_entry_and_latest_changes(
+def test_a_full_audit_trail_refuses_more_decisions_instead_of_dropping_any(
     registry: SageMakerModelRegistry, fresh_moto: MotoServer
 ) -> None:
     registry.register(make_candidate())
-    for i in range(20):
-        # hex that does not repeat barely compresses, so the byte budget binds before the entry limit
-        reason = "".join(sha(f"{i}-{j}") for j in range(8))
-        registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason=reason, changed_by="a")
-        registry.set_status(GROUP, 1, ApprovalStatus.PENDING, reason=f"supersede {i}", changed_by="b")
+    with pytest.raises(MlopsError, match=r"audit chain drops nothing.*register a new version"):
+        for i in range(20):
+            # hex that does not repeat barely compresses, so the byte budget binds
+            reason = "".join(sha(f"{i}-{j}") for j in range(8))
+            registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason=reason, changed_by="a")
+            registry.set_status(GROUP, 1, ApprovalStatus.PENDING, reason=f"supersede {i}", changed_by="b")
 
     history = registry.get(GROUP, 1).history
-
-    assert 1 < len(history) < 41
-    assert (history[0].reason, history[-1].reason) == ("registered", "supersede 19")
+    assert [c.sequence for c in history] == list(range(len(history)))  # registration, then every decision
     assert_within_aws_limits(describe_version_one(fresh_moto)["CustomerMetadataProperties"])
 
 
@@ -287,8 +296,9 @@ def test_package_registered_by_other_tools_is_readable(
 
     version = registry.get(GROUP, 1)
 
-    assert (version.status, version.artifact_uri, version.history) == (
+    assert (version.registry_status, version.status, version.artifact_uri, version.history) == (
         ApprovalStatus.APPROVED,
+        ApprovalStatus.PENDING,  # no environment decided it: the sync reports the approval as drift
         "s3://b/model.tar.gz",
         (),
     )
@@ -317,7 +327,7 @@ def test_not_found_client_errors_become_model_not_found(
     fresh_moto: MotoServer, code: str, message: str
 ) -> None:
     client = fresh_moto.client("sagemaker")
-    registry = SageMakerModelRegistry(client, image_uri=IMAGE)
+    registry = SageMakerModelRegistry(client, environment="dev", image_uri=IMAGE)
     registry.register(make_candidate())
     answer_with_error(client, "DescribeModelPackage", code, message)
 
@@ -338,7 +348,7 @@ def test_other_client_errors_pass_through(fresh_moto: MotoServer, code: str, mes
     answer_with_error(client, "ListModelPackages", code, message)
 
     with pytest.raises(ClientError, match=code):
-        SageMakerModelRegistry(client, image_uri=IMAGE).list_versions(GROUP)
+        SageMakerModelRegistry(client, environment="dev", image_uri=IMAGE).list_versions(GROUP)
 
 
 def test_registry_only_connects_to_loopback(
@@ -394,14 +404,14 @@ def test_socket_guard_uninstalls_cleanly() -> None:
     assert (socket.socket.connect, socket.getaddrinfo) == before
 
 
-def test_approvals_made_outside_the_registry_rank_below_recorded_ones(
+def test_approvals_made_outside_the_registry_serve_no_environment(
     registry: SageMakerModelRegistry, fresh_moto: MotoServer
 ) -> None:
     client = fresh_moto.client("sagemaker")
     registry.register(make_candidate())
     registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="ok", changed_by="alice")
     container = {"Image": IMAGE, "ModelDataUrl": "s3://b/model.tar.gz"}
-    for _ in range(2):  # e.g. approved in the console: no history entry says when
+    for _ in range(2):  # e.g. approved in the console: no decision of any environment behind it
         client.create_model_package(
             ModelPackageGroupName=GROUP,
             ModelApprovalStatus="Approved",
@@ -410,14 +420,30 @@ def test_approvals_made_outside_the_registry_rank_below_recorded_ones(
 
     assert registry.approved_version(GROUP).version == 1  # type: ignore[union-attr]
     registry.set_status(GROUP, 1, ApprovalStatus.REJECTED, reason="bias", changed_by="bob")
-    assert registry.approved_version(GROUP).version == 3  # type: ignore[union-attr]
+    assert registry.approved_version(GROUP) is None
+    assert registry.get(GROUP, 3).registry_status == ApprovalStatus.APPROVED
+
+
+def test_format_one_history_reads_as_decisions_for_every_environment() -> None:
+    stored = metadata_layout.pack(
+        metadata_layout.HISTORY,
+        [
+            ["PendingManualApproval", "t", "2026-01-01T00:00:00+00:00", "registered"],
+            ["Approved", "a", "2026-01-02T00:00:00+00:00", "ok"],
+        ],
+    )
+    history = metadata_layout.read_history(stored)
+    assert [(c.status, c.environment, c.sequence) for c in history] == [
+        (ApprovalStatus.PENDING, "", 0),
+        (ApprovalStatus.APPROVED, "", 0),
+    ]
 
 
 def test_status_change_too_large_for_sagemaker_is_refused(registry: SageMakerModelRegistry) -> None:
     registry.register(make_candidate())
     changed_by = "".join(sha(str(i)) for i in range(200))  # 12,800 characters that barely compress
 
-    with pytest.raises(MlopsError, match=r"takes \d+ metadata entries.*Shorten changed_by or reason"):
+    with pytest.raises(MlopsError, match=r"\d+ metadata entries.*Shorten changed_by or reason"):
         registry.set_status(GROUP, 1, ApprovalStatus.APPROVED, reason="ok", changed_by=changed_by)
     assert registry.get(GROUP, 1).status == ApprovalStatus.PENDING
 
@@ -445,33 +471,26 @@ def test_history_keeps_every_reason_whole() -> None:
     assert metadata_layout.read_history(packed) == history
 
 
-def test_history_keeps_registration_entry_and_the_latest_changes() -> None:
-    history = [change(0, "registered")] + [change(i % 60) for i in range(1, 80)]
-
-    kept = metadata_layout.read_history(metadata_layout.pack_history(history))
-
-    assert len(kept) == metadata_layout.HISTORY_LIMIT
-    assert (kept[0], kept[1:]) == (history[0], tuple(history[-(metadata_layout.HISTORY_LIMIT - 1) :]))
-
-
-def test_history_over_budget_drops_oldest_changes_but_never_the_latest() -> None:
+def test_history_over_budget_drops_only_unchained_format_one_changes() -> None:
     reasons = ["".join(sha(f"{i}-{j}") for j in range(16)) for i in range(12)]  # 1,024 hex characters each
     history = [change(0, "registered")] + [change(i + 1, reason) for i, reason in enumerate(reasons)]
+    chained = replace(change(13, "decided"), environment="dev", sequence=1, previous_hash="0" * 64)
 
-    packed = metadata_layout.pack_history(history)
-    kept = metadata_layout.read_history(packed)
+    kept = metadata_layout.read_history(metadata_layout.pack_history([*history, chained]))
 
-    assert len(packed) <= metadata_layout.HISTORY_ENTRIES
     assert 2 <= len(kept) < len(history)
-    assert (kept[0], kept[-1]) == (history[0], history[-1])
-    assert list(kept[1:]) == history[len(history) - len(kept) + 1 :]
+    assert (kept[0], kept[-1]) == (history[0], chained)
+    with pytest.raises(MlopsError, match="audit chain drops nothing"):
+        metadata_layout.pack_history(
+            [history[0], *(replace(c, sequence=i + 1) for i, c in enumerate(history[1:]))]
+        )
 
 
 def test_metadata_update_replaces_the_history_and_keeps_the_rest() -> None:
     long_history = [change(0, "registered")] + [change(i, sha(str(i)) * 4) for i in range(1, 20)]
     old = {"ml:digest": "a" * 64, "ml:evidence:00": "e", **metadata_layout.pack_history(long_history)}
 
-    update = metadata_layout.metadata_update(old, [change(0, "registered")])
+    update = metadata_layout.metadata_update(old, [change(0, "registered")], None)
 
     new = update["CustomerMetadataProperties"]
     assert (new["ml:digest"], new["ml:evidence:00"]) == ("a" * 64, "e")

@@ -144,3 +144,38 @@ def test_records_file_uris_that_the_sagemaker_backend_refuses(db_path: Path) -> 
     version = SQLiteModelRegistry(db_path).register(make_candidate("a" * 64))
 
     assert version.artifact_uri == f"file:///artifacts/{'a' * 64}"
+
+
+# The layout before approvals were kept per environment (SCHEMA_VERSION 1), as such a file holds it.
+LAYOUT_1 = (
+    "CREATE TABLE model_groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, "
+    "last_version INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL)",
+    "CREATE TABLE model_versions (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL, "
+    "version INTEGER NOT NULL, status TEXT NOT NULL, artifact_digest TEXT NOT NULL, "
+    "artifact_uri TEXT NOT NULL, metrics TEXT NOT NULL, parameters TEXT NOT NULL, lineage TEXT NOT NULL, "
+    "created_by TEXT NOT NULL, created_at TEXT NOT NULL)",
+    "CREATE TABLE status_history (id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL, status TEXT NOT NULL, "
+    "changed_by TEXT NOT NULL, changed_at TEXT NOT NULL, reason TEXT NOT NULL)",
+    "INSERT INTO model_groups VALUES (1, 'churn-model', 1, '2026-01-01T00:00:00+00:00')",
+    f"INSERT INTO model_versions VALUES (1, 1, 1, 'Approved', '{'a' * 64}', 'file:///m', '{{}}', '{{}}', "
+    "'{}', 't', '2026-01-01T00:00:00+00:00')",
+    "INSERT INTO status_history VALUES "
+    "(1, 1, 'PendingManualApproval', 't', '2026-01-01T00:00:00+00:00', 'registered')",
+    "INSERT INTO status_history VALUES (2, 1, 'Approved', 'rita', '2026-01-02T00:00:00+00:00', 'ok')",
+    "PRAGMA user_version = 1",
+)
+
+
+def test_a_file_of_layout_1_keeps_serving_in_every_environment_until_one_decides(db_path: Path) -> None:
+    with closing(sqlite3.connect(db_path)) as conn:
+        for statement in LAYOUT_1:
+            conn.execute(statement)
+        conn.commit()
+
+    dev, prod = (SQLiteModelRegistry(db_path, environment=env) for env in ("dev", "prod"))
+
+    assert dev.approved_version(GROUP).version == prod.approved_version(GROUP).version == 1  # type: ignore[union-attr]
+    dev.set_status(GROUP, 1, ApprovalStatus.PENDING, reason="superseded", changed_by="sync")
+    assert (dev.approved_version(GROUP), prod.get(GROUP, 1).status) == (None, ApprovalStatus.APPROVED)
+    with closing(sqlite3.connect(db_path)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == sqlite_backend.SCHEMA_VERSION

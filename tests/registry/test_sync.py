@@ -4,7 +4,7 @@ from ml.errors import InvalidTransitionError, ModelNotFoundError
 from ml.registry import ApprovalStatus
 from ml.registry.approvals import Approval, ApprovalFile, Rejection, approve_version
 from ml.registry.sync import apply_sync, plan_sync
-from tests.contracts.test_model_registry import GROUP, make_candidate, registry  # noqa: F401
+from tests.contracts.test_model_registry import GROUP, make_candidate, registry, view  # noqa: F401
 
 SOURCE = "configs/prod/approved-model.yaml"
 DIGESTS = [f"{i:02d}" * 32 for i in range(1, 4)]
@@ -107,8 +107,10 @@ def test_rejections_are_synced(registry, versions):  # noqa: F811
         rejected_at="2026-11-25T12:00:00Z",
         reason="calibration off",
     )
-    sync(registry, declare(1, rejections=[rejection]))
+    sync(registry, declare(1, rejections=[rejection.model_copy(update={"evidence": "PR #8"})]))
     assert statuses(registry)[3] == ApprovalStatus.REJECTED
+    decision = registry.get(GROUP, 3).history[-1].decision
+    assert (decision.action, decision.via, decision.evidence) == ("reject", "sync", "PR #8")
 
 
 def test_unknown_version_names_the_file(registry, versions):  # noqa: F811
@@ -133,3 +135,29 @@ def test_approving_a_rejected_version_fails_at_plan_time(registry, versions):  #
 def test_direct_and_sync_approvals_agree(registry, versions):  # noqa: F811
     approve_version(registry, GROUP, 1, changed_by="rita", reason="direct")
     assert sync(registry, declare(1)).actions == ()
+
+
+def test_each_environment_syncs_its_own_file_without_touching_the_others(registry, versions, view):  # noqa: F811
+    dev, prod = view("dev"), view("prod")
+    sync(dev, declare(1))
+    sync(prod, declare(2))
+
+    assert (dev.approved_version(GROUP).version, prod.approved_version(GROUP).version) == (1, 2)
+    assert sync(dev, declare(1)).actions == () and sync(prod, declare(2)).actions == ()  # no flip-flop
+    assert {v.version: v.registry_status for v in registry.list_versions(GROUP)} == {
+        1: ApprovalStatus.APPROVED,
+        2: ApprovalStatus.APPROVED,
+        3: ApprovalStatus.PENDING,
+    }
+
+
+def test_a_synced_approval_returned_to_pending_directly_is_drift(registry, versions, view):  # noqa: F811
+    dev = view("dev")
+    sync(dev, declare(1))
+    dev.set_status(GROUP, 1, ApprovalStatus.PENDING, reason="console", changed_by="eve")
+
+    plan = sync(dev, declare(1))
+
+    assert plan.actions == () and "v1 was returned to PendingManualApproval outside git" in plan.drift[0]
+    assert [a.kind for a in sync(dev, declare(1), enforce=True).actions] == ["reapprove"]
+    assert dev.approved_version(GROUP).version == 1
