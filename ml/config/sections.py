@@ -122,6 +122,13 @@ class GovernanceConfig(StrictModel):
     min_auc_ci_low: float | None = Field(
         default=None, ge=0.5, le=1.0, description="lowest allowed lower bound of the AUC's 95% CI"
     )
+    non_inferiority_margin: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=0.5,
+        description="refuse a challenger whose paired 95% CI of the AUC difference to the serving version "
+        "(on the locked evaluation set) reaches below -margin, unless allow_downgrade with a reason",
+    )
 
     @field_validator("require_prior_approval_in")
     @classmethod
