@@ -63,9 +63,7 @@ def prepare_sample_data(config: EnvironmentConfig, source: Path, output_dir: Pat
     return PrepareSummary(output_dir, counts, contract, digest, digests)
 
 
-def _write_all_or_nothing(
-    files: dict[str, pd.DataFrame], report: dict, output_dir: Path
-) -> dict[str, str]:
+def _write_all_or_nothing(files: dict[str, pd.DataFrame], report: dict, output_dir: Path) -> dict[str, str]:
     """Write every file into a staging folder first, then rename them into place, the report last;
     return each file's SHA-256 (also recorded in the report under `sha256`).
 

@@ -205,6 +205,10 @@ def reliability_bins(
         rows = index == b
         if rows.any():
             table.append(
-                {"predicted": float(p[rows].mean()), "observed": float(y[rows].mean()), "rows": int(rows.sum())}
+                {
+                    "predicted": float(p[rows].mean()),
+                    "observed": float(y[rows].mean()),
+                    "rows": int(rows.sum()),
+                }
             )
     return table

@@ -92,9 +92,7 @@ def paired_proportion_difference(
     return Interval(difference, max(-1.0, difference - below), min(1.0, difference + above))
 
 
-def paired_mean_difference(
-    first: np.ndarray, second: np.ndarray, confidence: float = CONFIDENCE
-) -> Interval:
+def paired_mean_difference(first: np.ndarray, second: np.ndarray, confidence: float = CONFIDENCE) -> Interval:
     """Mean of `second − first` over the rows, with a normal interval from the paired differences."""
     differences = second.astype("float64") - first.astype("float64")
     mean = float(differences.mean())

@@ -95,7 +95,9 @@ def test_every_version_is_scored_on_the_locked_evaluation_set(config, services, 
 
 def test_training_on_evaluation_rows_is_refused(config, services, workspace):
     evaluation = workspace.data_dir / "evaluation.csv"
-    with pytest.raises(DataError, match=r"evaluation.csv: \d+ record\(s\) of the locked evaluation set are also"):
+    with pytest.raises(
+        DataError, match=r"evaluation.csv: \d+ record\(s\) of the locked evaluation set are also"
+    ):
         run_train(config, services, workspace, [workspace.data_dir / "train-part1.csv", evaluation])
     assert services.registry.list_versions(config.model_group) == []
 

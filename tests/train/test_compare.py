@@ -81,7 +81,9 @@ def test_compare_reports_the_challengers_difference_with_its_method():
     assert comparison.non_inferior(0.02)
     assert "DeLong" in comparison.auc.method and "Newcombe" in comparison.sensitivity.method
     assert comparison.rows == 250 and comparison.positives == 100
-    assert comparison.brier.difference == pytest.approx(comparison.brier.challenger - comparison.brier.champion)
+    assert comparison.brier.difference == pytest.approx(
+        comparison.brier.challenger - comparison.brier.champion
+    )
     reversed_ = compare_scores(challenger, champion, champion_version=2, challenger_version=1)
     assert reversed_.auc_verdict() == "worse" and not reversed_.non_inferior(0.02)
 

@@ -79,7 +79,9 @@ def test_cross_validation_fits_each_fold_on_its_own_rows(synthetic, config):
 def test_cross_validation_needs_as_many_rows_per_class_as_folds(synthetic, config):
     few = pd.concat([synthetic.train[synthetic.train["Severity"] == 0], synthetic.train.head(0)])
     few = pd.concat([few, synthetic.train[synthetic.train["Severity"] == 1].head(3)], ignore_index=True)
-    with pytest.raises(DataError, match="the rarer Severity class has 3 rows, fewer than training.cv_folds=10"):
+    with pytest.raises(
+        DataError, match="the rarer Severity class has 3 rows, fewer than training.cv_folds=10"
+    ):
         cross_validate(few, config.dataset, config.training)
 
 
@@ -96,5 +98,7 @@ def test_locked_evaluation_keeps_every_rows_probability(synthetic, config):
 def test_one_class_evaluation_data_is_a_clear_error(synthetic, config):
     benign = synthetic.test[synthetic.test["Severity"] == 0]
     locked = EvaluationSet(benign, "ab" * 32, "data/evaluation.csv")
-    with pytest.raises(DataError, match=r"locked evaluation set data/evaluation.csv: \d+ rows with label class\(es\) \[0\]"):
+    with pytest.raises(
+        DataError, match=r"locked evaluation set data/evaluation.csv: \d+ rows with label class\(es\) \[0\]"
+    ):
         evaluate_on_locked_set(fit(synthetic, config), locked, config.dataset, config.training)
