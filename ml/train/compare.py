@@ -106,8 +106,9 @@ def require_comparable(champion: EvaluationScores, challenger: EvaluationScores)
     """
     if champion.evaluation_sha256 != challenger.evaluation_sha256:
         raise NotComparableError(
-            f"not comparable: evaluated on different evaluation sets (sha256 {champion.evaluation_sha256[:12]} "
-            f"vs {challenger.evaluation_sha256[:12]}); retrain one of them against the same locked set "
+            "not comparable: evaluated on different evaluation sets (sha256 "
+            f"{champion.evaluation_sha256[:12]} vs {challenger.evaluation_sha256[:12]}); retrain one of "
+            "them against the same locked set "
             "(`mlops data prepare` with the same split.seed and fractions)"
         )
     if champion.record_ids != challenger.record_ids or champion.labels != challenger.labels:

@@ -80,7 +80,7 @@ def test_cross_validation_needs_as_many_rows_per_class_as_folds(synthetic, confi
     few = pd.concat([synthetic.train[synthetic.train["Severity"] == 0], synthetic.train.head(0)])
     few = pd.concat([few, synthetic.train[synthetic.train["Severity"] == 1].head(3)], ignore_index=True)
     with pytest.raises(
-        DataError, match="the rarer Severity class has 3 rows, fewer than training.cv_folds=10"
+        DataError, match=r"the rarer Severity class has 3 rows, fewer than training\.cv_folds=10"
     ):
         cross_validate(few, config.dataset, config.training)
 
