@@ -106,3 +106,18 @@ def verdict_line(comparison: PairedComparison, margin: float | None) -> str:
         return sentence + "."
     held = "holds" if comparison.non_inferior(margin) else "FAILS"
     return f"{sentence}; non-inferiority within {margin:g}: {held}."
+
+
+def comparison_section(
+    champion: ModelVersion | None, challenger: ModelVersion, read: ScoresReader, margin: float | None
+) -> list[str]:
+    """Markdown for the approval pull request: the paired comparison, or why there is none."""
+    from ml.errors import DataError
+
+    if champion is None or champion.version == challenger.version:
+        return ["No champion to compare with: nothing is approved in this environment yet."]
+    try:
+        comparison = compare_versions(champion, challenger, read)
+    except DataError as exc:  # NotComparableError included: the reviewer must read why
+        return [f"**Not comparable** with v{champion.version}: {exc}"]
+    return [f"**{verdict_line(comparison, margin)}**", "", *comparison_lines(comparison)]

@@ -24,6 +24,7 @@ from ml.registry.approvals import (
     parse_approval_file,
     require_approvable,
 )
+from ml.registry.comparison import ScoresReader, comparison_section
 from ml.registry.evidence import StatisticsReader, no_statistics, render_pr_body
 from ml.registry.policy import PolicyContext, check_policy, decision_problems
 from ml.registry.sync import SyncPlan, apply_sync, plan_sync
@@ -43,6 +44,7 @@ def request_approval(
     registry: ModelRegistry,
     decision: Mapping[str, Any],
     read_statistics: StatisticsReader = no_statistics,
+    read_scores: ScoresReader | None = None,
 ) -> ApprovalRequest:
     """Pin the version's digest in the approval file and describe it next to the current champion.
 
@@ -63,8 +65,13 @@ def request_approval(
     current = approvals.approval_for(config.model_group)
     champion = registry.get(current.model_group, current.version) if current else None
     statistics = {v.version: read_statistics(v) for v in (challenger, champion) if v is not None}
+    comparison = (
+        comparison_section(champion, challenger, read_scores, config.governance.non_inferiority_margin)
+        if read_scores
+        else []
+    )
     body = render_pr_body(
-        config.name, challenger, champion, approval, {k: v for k, v in statistics.items() if v}
+        config.name, challenger, champion, approval, {k: v for k, v in statistics.items() if v}, comparison
     )
     write_approval(path, approval)
     return ApprovalRequest(path, body)
@@ -183,6 +190,7 @@ def check_environment_policy(
     *,
     base: str | None = None,
     note: Callable[[str], None] = lambda message: None,
+    read_scores: ScoresReader | None = None,
 ) -> list[str]:
     """Every governance violation of the environment's approval file.
 
@@ -190,6 +198,7 @@ def check_environment_policy(
         base: the ref the pull request targets; prior approvals count only if merged there (see
             `ml.gitinfo.base_commit` for the default).
         note: receives remarks that are not violations (which base was read, old files skipped).
+        read_scores: reads versions' locked-set scores for `governance.non_inferiority_margin`.
     """
     path = approval_path(config_dir, config.name)
     context = PolicyContext(
@@ -199,6 +208,8 @@ def check_environment_policy(
         min_auc_ci_low=config.governance.min_auc_ci_low,
         separation_of_duties=config.governance.separation_of_duties,
         prior_approvals=_prior_approvals(config, config_dir, base, note),
+        non_inferiority_margin=config.governance.non_inferiority_margin,
+        read_scores=read_scores,
     )
     return check_policy(load_approval_file(path), registry, context)
 

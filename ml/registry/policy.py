@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ml.errors import MlopsError
 from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion
 from ml.registry.approvals import Approval, ApprovalFile
+
+if TYPE_CHECKING:
+    from ml.registry.comparison import ScoresReader
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class PolicyContext:
     # env -> its approval file at every commit already merged into the pull request's base branch (never the
     # work tree or the pull request's own commits): was the version approved there first?
     prior_approvals: Mapping[str, Sequence[ApprovalFile]]
+    # governance.non_inferiority_margin, and the reader of each version's scores on the locked evaluation set
+    non_inferiority_margin: float | None = None
+    read_scores: ScoresReader | None = None
 
 
 def check_policy(approvals: ApprovalFile, registry: ModelRegistry, context: PolicyContext) -> list[str]:
@@ -63,6 +70,7 @@ def _approval_problems(
             f"not approved in {env} first (no version of configs/{env}/approved-model.yaml already merged "
             f"into the base branch approves v{approval.version} with this digest)"
         )
+    problems += non_inferiority_problems(approval, version, registry, context)
     return problems + decision_problems(approval, version, registry, context.separation_of_duties)
 
 
@@ -83,6 +91,38 @@ def decision_problems(
             "requires another approver"
         )
     return problems
+
+
+def non_inferiority_problems(
+    approval: Approval, version: ModelVersion, registry: ModelRegistry, context: PolicyContext
+) -> list[str]:
+    """The challenger's AUC may be worse than the serving version's by at most the margin: the lower bound
+    of the paired 95% CI of the difference on the locked evaluation set must be >= -margin."""
+    margin = context.non_inferiority_margin
+    champion = registry.approved_version(approval.model_group)
+    if margin is None or champion is None or champion.version == version.version or approval.allow_downgrade:
+        return []
+    from ml.registry.comparison import compare_versions
+    from ml.train.compare import NotComparableError
+
+    escape = (
+        "set allow_downgrade: true and give the reason in downgrade_reason "
+        "(mlops approve: --allow-downgrade --downgrade-reason)"
+    )
+    try:
+        if context.read_scores is None:
+            raise NotComparableError("no reader of the versions' evaluation scores was given")
+        comparison = compare_versions(champion, version, context.read_scores)
+    except NotComparableError as exc:
+        return [f"non-inferiority to serving v{champion.version} cannot be shown ({exc}); {escape}"]
+    auc = comparison.auc
+    if comparison.non_inferior(margin):
+        return []
+    return [
+        f"AUC difference to serving v{champion.version} on the locked evaluation set is {auc.difference:+.3f} "
+        f"[95% CI {auc.low:+.3f}, {auc.high:+.3f}]: the lower bound is below -{margin:g} "
+        f"(governance.non_inferiority_margin); {escape}"
+    ]
 
 
 def _evidence_problems(version: ModelVersion, context: PolicyContext) -> list[str]:
