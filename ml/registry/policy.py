@@ -119,8 +119,8 @@ def non_inferiority_problems(
     if comparison.non_inferior(margin):
         return []
     return [
-        f"AUC difference to serving v{champion.version} on the locked evaluation set is {auc.difference:+.3f} "
-        f"[95% CI {auc.low:+.3f}, {auc.high:+.3f}]: the lower bound is below -{margin:g} "
+        f"AUC difference to serving v{champion.version} on the locked evaluation set is "
+        f"{auc.difference:+.3f} [95% CI {auc.low:+.3f}, {auc.high:+.3f}]: the lower bound is below -{margin:g} "
         f"(governance.non_inferiority_margin); {escape}"
     ]
 
