@@ -120,8 +120,8 @@ def non_inferiority_problems(
         return []
     return [
         f"AUC difference to serving v{champion.version} on the locked evaluation set is "
-        f"{auc.difference:+.3f} [95% CI {auc.low:+.3f}, {auc.high:+.3f}]: the lower bound is below -{margin:g} "
-        f"(governance.non_inferiority_margin); {escape}"
+        f"{auc.difference:+.3f} [95% CI {auc.low:+.3f}, {auc.high:+.3f}]: the lower bound is below "
+        f"-{margin:g} (governance.non_inferiority_margin); {escape}"
     ]
 
 
