@@ -22,20 +22,19 @@ from ml.commands.base import Context, pass_context, shared_options
 def compare(obj: Context, champion: int, challenger: int, output_dir: Path | None) -> None:
     """Paired comparison on the locked evaluation set: AUC, sensitivity, specificity, Brier, 95% CIs."""
     from ml.orchestration.services import build_scores_reader
-    from ml.registry.comparison import compare_versions, verdict_line
-    from ml.registry.comparison_report import comparison_document, write_comparison_report
+    from ml.registry.comparison import verdict_line
+    from ml.registry.comparison_report import comparison_folder, write_version_comparison
     from ml.render import render_table
 
     config, registry = obj.registry()
     workspace = obj.workspace(config)
-    read = build_scores_reader(config, workspace)
     first, second = (registry.get(config.model_group, number) for number in (champion, challenger))
-    comparison = compare_versions(first, second, read)
     margin = config.governance.non_inferiority_margin
+    target = output_dir or comparison_folder(workspace.root, champion, challenger)
+    comparison, report = write_version_comparison(
+        first, second, build_scores_reader(config, workspace), margin, target
+    )
     summary = verdict_line(comparison, margin)
-    document = comparison_document(comparison, read(first), read(second), margin)
-    target = output_dir or workspace.root / "comparisons" / f"v{champion}-vs-v{challenger}"
-    report = write_comparison_report(document, summary, target)
     rows = [
         (
             name,

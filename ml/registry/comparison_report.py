@@ -6,13 +6,41 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ml.monitoring import page, svg
 from ml.monitoring.plots import BASELINE_COLOUR, SERIES_COLOURS
+from ml.registry import ModelVersion
 
-REPORT_FILES = ("comparison.json", "report.html")
+if TYPE_CHECKING:
+    from ml.registry.comparison import ScoresReader
+    from ml.train.compare import PairedComparison
+
 UNIT_TICKS = [(0.0, "0"), (0.25, "0.25"), (0.5, "0.5"), (0.75, "0.75"), (1.0, "1")]
+
+
+def comparison_folder(work_dir: Path, champion: int, challenger: int) -> Path:
+    """Where `mlops compare` and the demo write a comparison by default."""
+    return work_dir / "comparisons" / f"v{champion}-vs-v{challenger}"
+
+
+def write_version_comparison(
+    champion: ModelVersion,
+    challenger: ModelVersion,
+    read: ScoresReader,
+    margin: float | None,
+    output_dir: Path,
+) -> tuple[PairedComparison, Path]:
+    """Compare two registered versions on their locked set and write comparison.json and report.html.
+
+    Raises:
+        NotComparableError: no shared locked evaluation set (nothing is written).
+    """
+    from ml.registry.comparison import compare_versions, verdict_line
+
+    comparison = compare_versions(champion, challenger, read)
+    document = comparison_document(comparison, read(champion), read(challenger), margin)
+    return comparison, write_comparison_report(document, verdict_line(comparison, margin), output_dir)
 
 
 def comparison_document(comparison, champion_scores, challenger_scores, margin: float | None) -> dict:
