@@ -198,5 +198,5 @@ def test_infer_writes_parquet_when_asked(trained, tmp_path):
     )
     assert result.exit_code == 0, result.output
     predictions = pd.read_parquet(tmp_path / "out/predictions.parquet")
-    assert len(predictions) == 192 and set(predictions["model_version"]) == {1}
+    assert len(predictions) == 145 and set(predictions["model_version"]) == {1}
     assert not (tmp_path / "out/predictions.csv").exists()
