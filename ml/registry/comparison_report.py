@@ -112,40 +112,40 @@ def render_comparison_html(document: Mapping[str, Any], summary: str) -> str:
     return page.document(title, bool(passed), lines, ["comparison.json"], sections)
 
 
-def roc_chart(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> str:
+def roc_chart(curves: Mapping[str, Mapping[str, Sequence[float]]]) -> str | None:
     """Each version's ROC curve on one pair of axes, with the chance diagonal."""
-    frame = svg.Frame(70, 40, 360, 300, (0, 1), (0, 1))
-    parts = [
-        svg.axes(frame, UNIT_TICKS, UNIT_TICKS, xlabel="false positive rate", ylabel="true positive rate"),
-        _diagonal(frame),
-    ]
-    entries = []
-    for (name, roc), colour in zip(curves.items(), SERIES_COLOURS, strict=False):
-        xs, ys = roc["false_positive_rates"], roc["true_positive_rates"]
-        points = [(frame.px(x), frame.py(y)) for x, y in zip(xs, ys, strict=True)]
-        parts.append(svg.path(points, stroke=colour, stroke_width=2))
-        entries.append((name, colour, "line"))
-    parts.append(svg.legend(frame.left, 22, entries))
-    return svg.document(frame.right + 30, frame.bottom + 50, "ROC curves of " + ", ".join(curves), parts)
+    series = {
+        name: list(zip(roc["false_positive_rates"], roc["true_positive_rates"], strict=True))
+        for name, roc in curves.items()
+    }
+    label = "ROC curves of " + ", ".join(curves)
+    return _unit_square_chart(series, ("false positive rate", "true positive rate"), label, markers=False)
 
 
 def reliability_chart(bins: Mapping[str, Sequence[Mapping[str, float]]]) -> str | None:
     """Observed positive rate against mean predicted probability per bin, one series per version."""
-    if not any(bins.values()):
+    series = {name: [(b["predicted"], b["observed"]) for b in table] for name, table in bins.items()}
+    labels = ("mean predicted probability", "observed rate")
+    return _unit_square_chart(series, labels, "Reliability diagram", markers=True)
+
+
+def _unit_square_chart(
+    series: Mapping[str, Sequence[tuple[float, float]]], labels: tuple[str, str], title: str, *, markers: bool
+) -> str | None:
+    """Lines on [0, 1] x [0, 1] with the diagonal (chance for ROC, perfect calibration for reliability)."""
+    if not any(series.values()):
         return None
     frame = svg.Frame(70, 40, 360, 300, (0, 1), (0, 1))
-    parts = [
-        svg.axes(frame, UNIT_TICKS, UNIT_TICKS, xlabel="mean predicted probability", ylabel="observed rate"),
-        _diagonal(frame),
-    ]
+    parts = [svg.axes(frame, UNIT_TICKS, UNIT_TICKS, xlabel=labels[0], ylabel=labels[1]), _diagonal(frame)]
     entries = []
-    for (name, table), colour in zip(bins.items(), SERIES_COLOURS, strict=False):
-        points = [(frame.px(b["predicted"]), frame.py(b["observed"])) for b in table]
+    for (name, values), colour in zip(series.items(), SERIES_COLOURS, strict=False):
+        points = [(frame.px(x), frame.py(y)) for x, y in values]
         parts.append(svg.path(points, stroke=colour, stroke_width=2))
-        parts.extend(svg.circle(x, y, 3.5, colour) for x, y in points)
+        if markers:
+            parts.extend(svg.circle(x, y, 3.5, colour) for x, y in points)
         entries.append((name, colour, "line"))
     parts.append(svg.legend(frame.left, 22, entries))
-    return svg.document(frame.right + 30, frame.bottom + 50, "Reliability diagram", parts)
+    return svg.document(frame.right + 30, frame.bottom + 50, title, parts)
 
 
 def _diagonal(frame: svg.Frame) -> str:

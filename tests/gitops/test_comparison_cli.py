@@ -1,6 +1,8 @@
 """`mlops compare`, the approval pull request's comparison and the non-inferiority rule, on real versions."""
 
 import json
+import re
+from xml.etree import ElementTree
 
 from tests.gitops.conftest import commit
 from tests.gitops.test_gitops_cli import approve
@@ -19,6 +21,8 @@ def test_compare_writes_json_and_an_html_report_with_both_curves(repo, mlops, tr
     html = (folder / "report.html").read_text()
     assert html.count("<svg") == 2 and "ROC curves" in html and "Reliability diagram" in html
     assert "champion v1" in html and "challenger v2" in html
+    for chart in re.findall(r"<svg.*?</svg>", html, flags=re.S):
+        ElementTree.fromstring(chart)  # well-formed markup, or the browser shows nothing
 
 
 def test_compare_refuses_versions_scored_on_different_evaluation_sets(repo, mlops, trained):
