@@ -74,4 +74,5 @@ def _fold_auc(data: pd.DataFrame, held_out: np.ndarray, spec: DatasetSpec, param
         data.iloc[held_out].reset_index(drop=True),
     )
     model = train_model(split, fit_preprocessor(split, spec), spec, params)
+    model.booster().set_param({"nthread": params.xgboost.nthread})  # a loaded booster predicts on every core
     return float(roc_auc(split.test[spec.label.name].to_numpy(dtype=int), model.predict_proba(split.test))[0])
