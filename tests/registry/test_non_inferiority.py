@@ -97,3 +97,18 @@ def test_the_sagemaker_backend_says_it_cannot_read_the_scores_yet(serving_v1, tm
     read = build_scores_reader(load_environment("prod", REPO / "configs"), Workspace(tmp_path))
     [line] = problems(serving_v1, approval(2), non_inferiority_margin=0.02, read_scores=read)
     assert "cannot be shown (v1: its evaluation scores are stored as an artifact the sagemaker" in line
+
+
+def test_the_pull_request_says_why_two_versions_are_not_comparable(serving_v1):
+    from ml.registry.comparison import comparison_section
+
+    champion, challenger = serving_v1.get(GROUP, 1), serving_v1.get(GROUP, 2)
+    other_set = reader({1: scores_of(2.0, 1), 2: scores_of(2.0, 2, digest="77" * 32)})
+    [line] = comparison_section(champion, challenger, other_set, 0.02)
+    assert line.startswith("**Not comparable** with v1: not comparable: evaluated on different evaluation")
+    same_set = reader({1: scores_of(2.0, 1), 2: scores_of(0.8, 2)})
+    verdict, _, header, _, auc, *_ = comparison_section(champion, challenger, same_set, 0.02)
+    assert "v2's AUC is worse than v1's" in verdict and verdict.endswith(
+        "non-inferiority within 0.02: FAILS.**"
+    )
+    assert header.startswith("| metric | champion | challenger |") and auc.startswith("| auc | ")
