@@ -4,6 +4,7 @@
   `build_services`, then `run_train` on train-part1 + train-part2 (the retraining set, the largest the
   sample has): once cold (lazy imports of xgboost, scikit-learn, scipy), then `repeat` timed runs. Each
   step's time is the run record's own (`RunRecord.steps[*].seconds`), best over the timed runs.
+- cross_validate (the k-fold CV AUC, `training.cv_folds` fits): against k times the raw fit below.
 - raw: a hand-written `xgboost.train` with the same parameters on the same train/validation matrices (the
   pipeline's own split and preprocessor output), and a plain evaluation (predict, scikit-learn
   `roc_auc_score`) on the same test matrix; no pipeline, no artifacts. It is timed in the pipeline's
@@ -113,6 +114,7 @@ def pipeline_engine(work: str, repeat: int) -> dict:
         "best_iteration": [model.best_iteration, int(booster.best_iteration)],
         "auc": [result.values["metrics"].auc, raw_auc],
         "xgboost": params,
+        "cv_folds": config.training.cv_folds,
     }
 
 
@@ -159,6 +161,7 @@ def pipeline_rows(pipeline: dict, raw: dict) -> list[Result]:
     iterations = {*pipeline["best_iteration"], raw["best_iteration"]}
     aucs = {round(auc, 9) for auc in [*pipeline["auc"], raw["auc"]]}
     train, valid, test = pipeline["rows"]
+    folds = pipeline["cv_folds"]
     rows = [
         Result(
             f"train: run_train total ({train + valid + test} rows)",
@@ -177,8 +180,12 @@ def pipeline_rows(pipeline: dict, raw: dict) -> list[Result]:
         "evaluate": "baseline predict + roc_auc_score; "
         + (f"same AUC {aucs.pop():.3f}" if len(aucs) == 1 else f"AUCs DIFFER {sorted(aucs)}")
         + "; ours adds a 1000-round bootstrap CI, PR AUC, confusion matrix",
+        "cross_validate": f"{folds} stratified folds, each split + preprocessor + fit (1 thread) + AUC; "
+        f"baseline {folds} x the raw fit",
+        "evaluate_locked": "score the locked evaluation set, metrics with bootstrap CI, keep every "
+        "row's probability",
     }
-    baselines = {"train": fit, "evaluate": evaluation}
+    baselines = {"train": fit, "evaluate": evaluation, "cross_validate": folds * fit}
     for name, seconds in steps.items():
         share = f"{seconds / total:.0%} of run_train"
         note = f"{share}; {notes[name]}" if name in notes else share

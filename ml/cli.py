@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ml.commands import approvals, config, monitor, pipelines
+from ml.commands import approvals, compare, config, monitor, pipelines
 from ml.commands.base import Context, MlopsGroup, shared_options
 
 
@@ -23,6 +23,7 @@ for command in (
     pipelines.train,
     pipelines.infer,
     approvals.approve,
+    compare.compare,
     approvals.reject,
     approvals.registry,
     approvals.policy,

@@ -42,7 +42,8 @@ def run_demo(config: EnvironmentConfig, demo_dir: Path, progress: Callable[[str]
     demo.approve(v1, "2 approve v1", "demo: held-out metrics reviewed")
     demo.score_clean(v1, "3 score clean batch")
     v2 = demo.score_outliers_and_retrain()
-    demo.approve(v2, "5 approve v2", "demo: retrained model reviewed")
+    demo.compare(v1, v2)
+    demo.approve(v2, "5 approve v2", "demo: retrained model reviewed on the locked evaluation set")
     demo.score_clean(v2, "5 score with v2")
     return demo.summary(time.perf_counter() - started)
 
@@ -66,6 +67,7 @@ class _Demo:
         source = repository_root(default_config_dir()) / self.config.dataset.source
         counts = prepare_sample_data(self.config, source, self.work.data_dir).row_counts
         split = f"{counts['train-part1.csv']}/{counts['train-part2.csv']}/{counts['batch.csv']} rows"
+        split += f", {counts['evaluation.csv']} locked"
         self.rows.append(("prepare part1/part2/batch", split, "", "data/"))
 
     def train_v1(self) -> ModelVersion:
@@ -119,6 +121,25 @@ class _Demo:
         )
         return v2
 
+    def compare(self, champion: ModelVersion, challenger: ModelVersion) -> None:
+        """Both versions on the same locked rows: is the retrained one better, worse or indistinguishable?"""
+        from ml.orchestration.services import build_scores_reader
+        from ml.registry.comparison_report import comparison_folder, write_version_comparison
+
+        self.progress(
+            f"== compare v{challenger.version} with v{champion.version} on the locked evaluation set"
+        )
+        margin = self.config.governance.non_inferiority_margin
+        folder = comparison_folder(self.work.root, champion.version, challenger.version)
+        read = build_scores_reader(self.config, self.work)
+        comparison, report = write_version_comparison(champion, challenger, read, margin, folder)
+        auc = comparison.auc
+        result = f"v{challenger.version} {comparison.auc_verdict()}"
+        if margin is not None:
+            result += ", non-inferior" if comparison.non_inferior(margin) else ", NOT non-inferior"
+        difference = f"Δauc {auc.difference:+.3f} [{auc.low:+.3f}, {auc.high:+.3f}]"
+        self.rows.append(("  compare v2 vs v1", result, difference, self._relative(report)))
+
     def summary(self, seconds: float) -> str:
         events = len(self.services.notifier.read_events())
         self.rows.append(
@@ -159,9 +180,11 @@ def _why(result: RunResult | None) -> str:
 
 
 def _auc(version: ModelVersion) -> str:
-    from ml.render import auc_with_interval
-
-    return "auc " + auc_with_interval(dict(version.metrics))
+    """The AUC on the locked evaluation set, the one number every version is measured on alike."""
+    m = version.metrics
+    return (
+        f"auc {m['evaluation_auc']:.3f} [{m['evaluation_auc_ci_low']:.3f}, {m['evaluation_auc_ci_high']:.3f}]"
+    )
 
 
 def _registry_entry(version: ModelVersion) -> str:
@@ -171,5 +194,6 @@ def _registry_entry(version: ModelVersion) -> str:
 def _summary(rows: list[tuple[str, ...]], root: Path, seconds: float) -> str:
     from ml.render import render_table
 
-    table = render_table(rows, ("step", "result", "model / AUC [95% CI]", f"where (under {root})"))
+    header = ("step", "result", "model / locked-set AUC [95% CI]", f"where (under {root})")
+    table = render_table(rows, header)
     return f"\n{table}\n\ndemo finished in {seconds:.1f}s: all five scenarios behaved as expected"

@@ -1,5 +1,6 @@
 """The `mlops` commands as a user runs them: exit codes and what stderr says."""
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -40,7 +41,10 @@ def config_dir_with(tmp_path: Path, change) -> Path:
 def test_data_prepare_prints_row_counts_and_policy_counts(tmp_path):
     result = mlops("--work-dir", str(tmp_path), "data", "prepare")
     assert result.exit_code == 0, result.output
-    assert "train-part1.csv" in result.output and "432 rows" in result.output
+    assert "train-part1.csv" in result.output and "337 rows" in result.output
+    assert "evaluation.csv" in result.output and "192 rows" in result.output
+    digest = hashlib.sha256((tmp_path / "data" / "evaluation.csv").read_bytes()).hexdigest()
+    assert f"locked evaluation set: evaluation.csv, sha256 {digest}" in result.output
     assert "Density: 76 row(s) missing -> impute" in result.output
     assert (tmp_path / "data" / "batch-outliers.csv").is_file()
 
@@ -162,6 +166,11 @@ def test_demo_runs_all_scenarios_and_can_run_again(tmp_path):
         assert result.exit_code == 0, result.output
         assert "all five scenarios behaved as expected" in result.output
     assert "v2 PendingManualApproval" in result.output
+    assert "192 locked" in result.output
+    assert "compare v2 vs v1         v2 indistinguishable, non-inferior  Δauc +0.012 [-0.010, +0.035]" in (
+        result.output
+    )
+    assert (tmp_path / "demo" / "comparisons" / "v1-vs-v2" / "report.html").is_file()
 
 
 def test_demo_refuses_a_folder_it_did_not_make(tmp_path):
@@ -189,5 +198,5 @@ def test_infer_writes_parquet_when_asked(trained, tmp_path):
     )
     assert result.exit_code == 0, result.output
     predictions = pd.read_parquet(tmp_path / "out/predictions.parquet")
-    assert len(predictions) == 192 and set(predictions["model_version"]) == {1}
+    assert len(predictions) == 145 and set(predictions["model_version"]) == {1}
     assert not (tmp_path / "out/predictions.csv").exists()

@@ -50,11 +50,12 @@ def approve(obj: Context, pr_body: Path | None, **decision) -> None:
         for version in approve_directly(config, registry, decision):
             click.echo(f"{version.model_group} version {version.version}: {version.status}")
         return
-    from ml.orchestration.services import build_statistics_reader
+    from ml.orchestration.services import build_scores_reader, build_statistics_reader
     from ml.registry.gitops import request_approval
 
-    reader = build_statistics_reader(config, obj.workspace(config))
-    request = request_approval(config, obj.config_dir_or_default(), registry, decision, reader)
+    workspace = obj.workspace(config)
+    reader, scores = build_statistics_reader(config, workspace), build_scores_reader(config, workspace)
+    request = request_approval(config, obj.config_dir_or_default(), registry, decision, reader, scores)
     target = pr_body or obj.workspace(config).root / "approvals" / f"{config.name}-v{decision['version']}.md"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(request.body, encoding="utf-8")
@@ -220,6 +221,7 @@ BASE_HELP = (
 def policy_check(obj: Context, base: str | None, author: str | None, approving_reviewers: str | None) -> None:
     """Check the approval files against the base branch's governance rules; one line per violation."""
     from ml.errors import PolicyViolationError
+    from ml.orchestration.services import build_scores_reader
     from ml.registry.approvals import environments_with_approvals
     from ml.registry.gitops import check_environment_policy
 
@@ -230,8 +232,16 @@ def policy_check(obj: Context, base: str | None, author: str | None, approving_r
         scoped = Context(env, obj.config_dir, obj.work_dir)
         config, registry = scoped.registry()
         config_dir = scoped.config_dir_or_default()
+        scores = build_scores_reader(config, scoped.workspace(config))
         problems += check_environment_policy(
-            config, config_dir, registry, base=base, pull_request=pull_request, strict=_in_ci(), note=progress
+            config,
+            config_dir,
+            registry,
+            base=base,
+            pull_request=pull_request,
+            strict=_in_ci(),
+            note=progress,
+            read_scores=scores,
         )
     click.echo("\n".join(problems) or f"policy ok: {', '.join(envs) or 'no approval files'}")
     if problems:

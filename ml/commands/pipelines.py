@@ -34,7 +34,7 @@ def data() -> None:
 @shared_options
 @pass_context
 def data_prepare(obj: Context, output_dir: Path | None) -> None:
-    """Split the configured data set into train-part1/part2, batch and batch-outliers."""
+    """Split the data set into train-part1/part2, batch, batch-outliers and the locked evaluation set."""
     from ml.config.loader import default_config_dir, repository_root
     from ml.data.workflow import prepare_sample_data
 
@@ -49,6 +49,7 @@ def data_prepare(obj: Context, output_dir: Path | None) -> None:
     )
     for name, rows in summary.row_counts.items():
         click.echo(f"  {name:<20} {rows:>6} rows")
+    click.echo(f"locked evaluation set: evaluation.csv, sha256 {summary.evaluation_sha256}")
 
 
 @click.command()
@@ -60,18 +61,34 @@ def data_prepare(obj: Context, output_dir: Path | None) -> None:
     show_default=True,
     help="part1, part2, part1+part2, or CSV path(s) with a header; repeatable.",
 )
+@click.option(
+    "--evaluation",
+    "evaluation_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Locked evaluation set [<work_dir>/data/evaluation.csv]; versions compare only on the same one.",
+)
 @click.option("--by", "created_by", default="", help="Who trains (default: the OS user).")
 @shared_options
 @pass_context
-def train(obj: Context, data_selector: tuple[str, ...], created_by: str) -> None:
-    """Train, evaluate, gate, baseline and register a new version (pending approval)."""
+def train(
+    obj: Context, data_selector: tuple[str, ...], evaluation_path: Path | None, created_by: str
+) -> None:
+    """Train, evaluate (own test split, locked evaluation set, k-fold CV), gate, baseline and register."""
     from ml.data.workflow import resolve_training_files
     from ml.errors import QualityGateRejectedError
     from ml.orchestration.workflows import run_train
 
     config, workspace, services = obj.services()
     paths = resolve_training_files(data_selector, workspace.data_dir)
-    result = run_train(config, services, workspace, paths, created_by=created_by, progress=progress)
+    result = run_train(
+        config,
+        services,
+        workspace,
+        paths,
+        evaluation_path=evaluation_path,
+        created_by=created_by,
+        progress=progress,
+    )
     if result.status == "rejected":
         raise QualityGateRejectedError(
             f"run {result.record.run_id}: not registered: {'; '.join(result.record.reasons)}"

@@ -69,19 +69,24 @@ class OutlierParams(StrictModel):
 
 
 class SplitParams(StrictModel):
-    """Reproducible, stratified split of the raw file into the four prepared files."""
+    """Reproducible, stratified split of the raw file into the prepared files."""
 
     seed: int = 20070101
-    train_part1: Fraction = 0.45
-    train_part2: Fraction = 0.35
-    batch: Fraction = 0.20
+    train_part1: Fraction = 0.35
+    train_part2: Fraction = 0.30
+    batch: Fraction = 0.15
+    evaluation: Fraction = Field(
+        default=0.20,
+        description="locked evaluation set (evaluation.csv): no version trains on it, every version is "
+        "scored on it, so champion and challenger are compared on the same rows",
+    )
     outliers: OutlierParams = OutlierParams()
 
     @model_validator(mode="after")
     def _check_sum(self) -> SplitParams:
-        total = self.train_part1 + self.train_part2 + self.batch
+        total = self.train_part1 + self.train_part2 + self.batch + self.evaluation
         if abs(total - 1.0) > 1e-9:
-            raise ValueError(f"train_part1 + train_part2 + batch must be 1.0, got {total:g}")
+            raise ValueError(f"train_part1 + train_part2 + batch + evaluation must be 1.0, got {total:g}")
         return self
 
 
@@ -107,6 +112,12 @@ class TrainingConfig(StrictModel):
     validation_fraction: Fraction = 0.15
     threshold: Fraction = Field(default=0.5, description="probability above which a lesion is malignant")
     bootstrap_rounds: int = Field(default=1000, ge=100)
+    cv_folds: int = Field(
+        default=10,
+        ge=2,
+        le=50,
+        description="k of the stratified k-fold cross-validated AUC reported with every version",
+    )
     xgboost: XGBoostParams = XGBoostParams()
 
     @model_validator(mode="after")

@@ -141,6 +141,13 @@ class GovernanceConfig(StrictModel):
         "approving reviewer of the pull request. Required for approvals.mode pull_request; empty: anyone "
         "(direct mode)",
     )
+    non_inferiority_margin: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=0.5,
+        description="refuse a challenger whose paired 95% CI of the AUC difference to the serving version "
+        "(on the locked evaluation set) reaches below -margin, unless allow_downgrade with a reason",
+    )
 
     @field_validator("require_prior_approval_in")
     @classmethod

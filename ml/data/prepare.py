@@ -11,6 +11,8 @@ import pandas as pd
 from ml.config.schema import DatasetSpec, OutlierParams, SplitParams
 from ml.errors import DataError
 
+EVALUATION_FILE = "evaluation.csv"
+
 
 @dataclass(frozen=True)
 class PolicyCount:
@@ -70,13 +72,15 @@ def apply_data_contract(frame: pd.DataFrame, spec: DatasetSpec, source: str) -> 
 
 @dataclass(frozen=True)
 class PreparedSplits:
-    """The four files of the sample workflow, plus the ground truth of the batch for later quality checks."""
+    """The files of the sample workflow: training parts, the batch with its ground truth and outliers, and
+    the locked evaluation set no version trains on."""
 
     train_part1: pd.DataFrame
     train_part2: pd.DataFrame
     batch: pd.DataFrame
     batch_outliers: pd.DataFrame
     batch_labels: pd.DataFrame
+    evaluation: pd.DataFrame
 
     def files(self) -> Mapping[str, pd.DataFrame]:
         return {
@@ -85,6 +89,7 @@ class PreparedSplits:
             "batch.csv": self.batch,
             "batch-outliers.csv": self.batch_outliers,
             "batch-labels.csv": self.batch_labels,
+            EVALUATION_FILE: self.evaluation,
         }
 
 
@@ -103,14 +108,15 @@ def stratified_partition(labels: np.ndarray, fractions: list[float], seed: int) 
 
 
 def split_dataset(clean: pd.DataFrame, spec: DatasetSpec, params: SplitParams) -> PreparedSplits:
-    """Split clean rows into train-part1/part2 and a batch (stratified on the label); derive the outliers."""
+    """Split clean rows into train-part1/part2, a batch and the locked evaluation set (stratified on the
+    label); derive the outliers."""
     label = spec.label.name
     if clean.empty:
         raise DataError(
             "no rows left after applying the data contract; check the source file and its policies"
         )
-    fractions = [params.train_part1, params.train_part2, params.batch]
-    part1, part2, batch_rows = stratified_partition(clean[label].to_numpy(), fractions, params.seed)
+    fractions = [params.train_part1, params.train_part2, params.batch, params.evaluation]
+    part1, part2, batch_rows, locked = stratified_partition(clean[label].to_numpy(), fractions, params.seed)
     columns = [spec.id_column, *spec.feature_names]
     batch = clean.iloc[batch_rows][columns].reset_index(drop=True)
     train_columns = [*columns, label]
@@ -120,6 +126,7 @@ def split_dataset(clean: pd.DataFrame, spec: DatasetSpec, params: SplitParams) -
         batch=batch,
         batch_outliers=inject_outliers(batch, spec, params.outliers, params.seed),
         batch_labels=clean.iloc[batch_rows][[spec.id_column, label]].reset_index(drop=True),
+        evaluation=clean.iloc[locked][train_columns].reset_index(drop=True),
     )
 
 

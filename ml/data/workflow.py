@@ -14,7 +14,7 @@ import pandas as pd
 from ml.artifacts.local import file_sha256, write_bytes_atomically
 from ml.config.schema import EnvironmentConfig
 from ml.data.io import read_raw_source, write_csv_atomically
-from ml.data.prepare import ContractResult, apply_data_contract, split_dataset
+from ml.data.prepare import EVALUATION_FILE, ContractResult, apply_data_contract, split_dataset
 from ml.errors import DataError
 
 REPORT = "prepare-report.json"
@@ -29,6 +29,12 @@ class PrepareSummary:
     row_counts: dict[str, int]
     contract: ContractResult
     source_sha256: str
+    file_sha256: dict[str, str]
+
+    @property
+    def evaluation_sha256(self) -> str:
+        """The digest that identifies the locked evaluation set in every version's registry entry."""
+        return self.file_sha256[EVALUATION_FILE]
 
 
 def prepare_sample_data(config: EnvironmentConfig, source: Path, output_dir: Path) -> PrepareSummary:
@@ -53,12 +59,13 @@ def prepare_sample_data(config: EnvironmentConfig, source: Path, output_dir: Pat
         "split": config.split.model_dump(),
     }
     files = {name: _integers_as_integers(frame) for name, frame in splits.files().items()}
-    _write_all_or_nothing(files, json.dumps(report, indent=2).encode() + b"\n", output_dir)
-    return PrepareSummary(output_dir, counts, contract, digest)
+    digests = _write_all_or_nothing(files, report, output_dir)
+    return PrepareSummary(output_dir, counts, contract, digest, digests)
 
 
-def _write_all_or_nothing(files: dict[str, pd.DataFrame], report: bytes, output_dir: Path) -> None:
-    """Write every file into a staging folder first, then rename them into place, the report last.
+def _write_all_or_nothing(files: dict[str, pd.DataFrame], report: dict, output_dir: Path) -> dict[str, str]:
+    """Write every file into a staging folder first, then rename them into place, the report last;
+    return each file's SHA-256 (also recorded in the report under `sha256`).
 
     A failure while writing (the slow, fallible part) leaves the previous files untouched; the renames
     that follow are metadata operations in one folder, and the report written last marks a complete set.
@@ -68,11 +75,14 @@ def _write_all_or_nothing(files: dict[str, pd.DataFrame], report: bytes, output_
     try:
         for name, frame in files.items():
             write_csv_atomically(frame, staging / name)
-        write_bytes_atomically(staging / REPORT, report)
+        digests = {name: file_sha256(staging / name) for name in files}
+        document = json.dumps({**report, "sha256": digests}, indent=2).encode() + b"\n"
+        write_bytes_atomically(staging / REPORT, document)
         for name in [*files, REPORT]:
             os.replace(staging / name, output_dir / name)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    return digests
 
 
 def resolve_training_files(selector: tuple[str, ...], data_dir: Path) -> list[Path]:

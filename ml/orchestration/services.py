@@ -14,6 +14,7 @@ from ml.notify import Notifier
 from ml.registry import ModelRegistry
 
 if TYPE_CHECKING:
+    from ml.registry.comparison import ScoresReader
     from ml.registry.evidence import StatisticsReader
 
 # Backend name -> role -> "module:function"; a backend's modules (and SDKs) are imported only when it is
@@ -24,17 +25,21 @@ BACKENDS: dict[str, dict[str, str]] = {
         "services": "ml.orchestration.services:build_local_services",
         "registry": "ml.orchestration.services:build_local_registry",
         "statistics": "ml.orchestration.services:build_local_statistics_reader",
+        "scores": "ml.orchestration.services:build_local_scores_reader",
     },
     "sagemaker": {
         "registry": "ml.orchestration.services:build_sagemaker_registry",
         # Until the S3 artifact store exists the approval pull request shows no baseline statistics.
         "statistics": "ml.orchestration.services:build_no_statistics_reader",
+        # Likewise the locked-set scores: comparisons of SageMaker-registered versions say "not readable".
+        "scores": "ml.orchestration.services:build_unreadable_scores_reader",
     },
 }
 ROLES = {
     "services": "the artifact store, registry and notifier the pipelines need",
     "registry": "a model registry",
     "statistics": "a reader of training-data statistics",
+    "scores": "a reader of the versions' scores on the locked evaluation set",
 }
 
 
@@ -75,6 +80,11 @@ def build_registry(config: EnvironmentConfig, workspace: Workspace) -> ModelRegi
 def build_statistics_reader(config: EnvironmentConfig, workspace: Workspace) -> StatisticsReader:
     """Reads a version's training-data statistics for the approval pull request (None where unavailable)."""
     return _build("statistics", config, workspace)
+
+
+def build_scores_reader(config: EnvironmentConfig, workspace: Workspace) -> ScoresReader:
+    """Reads a version's stored scores on the locked evaluation set, for paired comparisons."""
+    return _build("scores", config, workspace)
 
 
 def _build(role: str, config: EnvironmentConfig, workspace: Workspace) -> Any:
@@ -120,6 +130,18 @@ def build_no_statistics_reader(config: EnvironmentConfig, workspace: Workspace) 
     from ml.registry.evidence import no_statistics
 
     return no_statistics
+
+
+def build_local_scores_reader(config: EnvironmentConfig, workspace: Workspace) -> ScoresReader:
+    from ml.registry.comparison import scores_reader
+
+    return scores_reader(_local_artifacts(workspace))
+
+
+def build_unreadable_scores_reader(config: EnvironmentConfig, workspace: Workspace) -> ScoresReader:
+    from ml.registry.comparison import unreadable_scores
+
+    return unreadable_scores(config.backend)
 
 
 def _local_artifacts(workspace: Workspace) -> ArtifactStore:

@@ -61,20 +61,24 @@ def run_train(
     workspace: Workspace,
     data_paths: Sequence[Path],
     *,
+    evaluation_path: Path | None = None,
     created_by: str = "",
     progress: Progress = lambda message: None,
 ) -> RunResult:
-    """Train on the given files (concatenated), gate, baseline and register a pending version."""
+    """Train on the given files (concatenated), gate, score on the locked evaluation set (default
+    `<work_dir>/data/evaluation.csv`), cross-validate, baseline and register a pending version."""
     from ml.train.pipeline import TRAIN_PIPELINE
 
     run_id = new_run_id(TRAIN_PIPELINE.name)
     try:
         data, digests = _load_training_data(config, data_paths, progress)
+        evaluation = _load_evaluation_set(config, evaluation_path or _default_evaluation(workspace), data)
     except MlopsError as exc:
         services.notifier.notify(RunEvent(EventKind.TRAIN_FAILED, "train", run_id, str(exc)))
         raise
     parameters = {
         "training_data": data,
+        "evaluation_set": evaluation,
         "dataset_spec": config.dataset,
         "training_params": config.training,
         "quality_gate": config.quality_gate,
@@ -82,7 +86,8 @@ def run_train(
         "registry": services.registry,
         "registration": _registration_context(config, digests, created_by),
     }
-    result = _runner(services, workspace, progress).run(TRAIN_PIPELINE, parameters, digests, run_id)
+    inputs = {**digests, evaluation.source: evaluation.sha256}
+    result = _runner(services, workspace, progress).run(TRAIN_PIPELINE, parameters, inputs, run_id)
     if result.status == "succeeded":
         services.notifier.notify(_registration_event(result.values["model_version"], run_id))
     return result
@@ -301,6 +306,35 @@ def _load_training_data(
     data = pd.concat(frames, ignore_index=True)
     _refuse_duplicate_records(data, config.dataset.id_column, paths)
     return data, digests
+
+
+def _default_evaluation(workspace: Workspace) -> Path:
+    from ml.data.prepare import EVALUATION_FILE
+
+    return workspace.data_dir / EVALUATION_FILE
+
+
+def _load_evaluation_set(config: EnvironmentConfig, path: Path, training: pd.DataFrame):
+    """The locked evaluation set, refused when missing or when any of its records is also trained on."""
+    from ml.data.io import read_table
+    from ml.data.prepare import apply_data_contract
+    from ml.errors import DataError
+    from ml.train.locked import EvaluationSet
+
+    if not path.is_file():
+        raise DataError(
+            f"{path}: the locked evaluation set is missing; run `mlops data prepare` (it writes "
+            "evaluation.csv beside the training parts) or pass --evaluation"
+        )
+    spec = config.dataset
+    frame = apply_data_contract(read_table(path, spec, with_label=True), spec, str(path)).data
+    shared = set(frame[spec.id_column]) & set(training[spec.id_column])
+    if shared:
+        raise DataError(
+            f"{path}: {len(shared)} record(s) of the locked evaluation set are also in the training data "
+            f"(e.g. {', '.join(map(str, sorted(shared)[:5]))}); no version may train on evaluation rows"
+        )
+    return EvaluationSet(frame, file_sha256(path), str(path))
 
 
 def _refuse_duplicate_records(data: pd.DataFrame, id_column: str, paths: Sequence[Path]) -> None:

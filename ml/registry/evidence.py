@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ml.artifacts import ArtifactStore
@@ -38,10 +38,13 @@ def render_pr_body(
     approval: Approval,
     baselines: Mapping[int, Mapping[str, Any]] | None = None,
     approver_names: Mapping[str, str] | None = None,
+    comparison: Sequence[str] = (),
 ) -> str:
     """Markdown for the approval pull request of `challenger` in `env`.
 
-    `approver_names` maps lower-case logins to display names (governance.approvers).
+    `approver_names` maps lower-case logins to display names (governance.approvers). `comparison` holds the
+    markdown of the paired comparison on the locked evaluation set
+    (`ml.registry.comparison.comparison_section`), shown first: it is the only like-for-like evidence.
     """
     title = f"Approve {challenger.model_group} v{challenger.version} in {env}"
     champion_name = f"v{champion.version} (serving now)" if champion else "none approved yet"
@@ -53,7 +56,14 @@ def render_pr_body(
         f"- **Evidence:** {approval.evidence or 'see below'}",
         f"- **Champion:** {champion_name}",
         "",
+    ]
+    if comparison:
+        lines += ["### Champion vs challenger on the locked evaluation set", "", *comparison, ""]
+    lines += [
         "### Held-out metrics",
+        "",
+        "Each version on its own internal test split (the quality gate's input): rows differ between "
+        "versions, so compare them with the section above, not with each other.",
         "",
         f"| metric | challenger v{challenger.version} | champion |",
         "|---|---|---|",
@@ -111,8 +121,20 @@ def _lineage_rows(challenger: ModelVersion, champion: ModelVersion | None) -> li
     def commit(v: ModelVersion) -> str:
         return "`" + str(v.lineage.get("code", {}).get("git_commit", "?"))[:12] + "`"
 
+    def locked(v: ModelVersion) -> str:
+        digest = v.lineage.get("evaluation", {}).get("sha256")
+        return f"`{digest[:12]}`" if digest else "none (registered before locked evaluation sets)"
+
+    def cross_validated(v: ModelVersion) -> str:
+        m = v.metrics
+        if "cv_auc_mean" not in m:
+            return "—"
+        return f"{m['cv_auc_mean']:.3f} ± {m['cv_auc_std']:.3f} ({m['cv_folds']:.0f}-fold)"
+
     return [
         f"| gate | {cells(gate)} |",
+        f"| cross-validated AUC | {cells(cross_validated)} |",
+        f"| locked evaluation set (sha256) | {cells(locked)} |",
         f"| training data (sha256) | {cells(data)} |",
         f"| code | {cells(commit)} |",
         f"| run | {cells(lambda v: v.lineage.get('run_id', '?'))} |",

@@ -24,6 +24,7 @@ from ml.registry.approvals import (
     require_approvable,
 )
 from ml.registry.audit import AuditReport, verify_chain
+from ml.registry.comparison import ScoresReader, comparison_section
 from ml.registry.evidence import StatisticsReader, no_statistics, render_pr_body
 from ml.registry.policy import ChangeIdentity, PolicyContext, check_policy, decision_problems
 
@@ -42,6 +43,7 @@ def request_approval(
     registry: ModelRegistry,
     decision: Mapping[str, Any],
     read_statistics: StatisticsReader = no_statistics,
+    read_scores: ScoresReader | None = None,
 ) -> ApprovalRequest:
     """Pin the version's digest in the approval file and describe it next to the current champion.
 
@@ -64,7 +66,9 @@ def request_approval(
     statistics = {v.version: read_statistics(v) for v in (challenger, champion) if v is not None}
     names = {a.login.lower(): a.name for a in config.governance.approvers}
     baselines = {k: v for k, v in statistics.items() if v}
-    body = render_pr_body(config.name, challenger, champion, approval, baselines, names)
+    margin = config.governance.non_inferiority_margin
+    comparison = comparison_section(champion, challenger, read_scores, margin) if read_scores else []
+    body = render_pr_body(config.name, challenger, champion, approval, baselines, names, comparison)
     write_approval(path, approval)
     return ApprovalRequest(path, body)
 
@@ -206,6 +210,7 @@ def check_environment_policy(
     pull_request: PullRequest = PullRequest(),
     strict: bool = False,
     note: Callable[[str], None] = lambda message: None,
+    read_scores: ScoresReader | None = None,
 ) -> list[str]:
     """Every governance violation of the environment's approval file, under the base branch's rules.
 
@@ -215,6 +220,7 @@ def check_environment_policy(
         pull_request: the change's author and approving reviewers, from the platform.
         strict: running in CI (GITHUB_ACTIONS=true): a missing `base` or identity is an error.
         note: receives remarks that are not violations (which base was read, missing identities).
+        read_scores: reads versions' locked-set scores for `governance.non_inferiority_margin`.
 
     Raises:
         ConfigError: in CI without --base or identities; an unknown base; a base environment file that
@@ -254,6 +260,8 @@ def check_environment_policy(
         require_prior_approval_in=tuple(governance.require_prior_approval_in),
         approvers=logins if rules.approvals.mode == "pull_request" or logins else None,
         identity=identity,
+        non_inferiority_margin=governance.non_inferiority_margin,
+        read_scores=read_scores,
     )
     return problems + check_policy(load_approval_file(path), registry, context)
 

@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ml.errors import MlopsError
 from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion
 from ml.registry.approvals import Approval, ApprovalFile
+
+if TYPE_CHECKING:
+    from ml.registry.comparison import ScoresReader
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,9 @@ class PolicyContext:
     # logins that may approve (governance.approvers); None: not checked (direct mode, anyone)
     approvers: tuple[str, ...] | None = None
     identity: ChangeIdentity | None = None
+    # governance.non_inferiority_margin, and the reader of each version's scores on the locked evaluation set
+    non_inferiority_margin: float | None = None
+    read_scores: ScoresReader | None = None
 
 
 ApprovalRule = Callable[[Approval, ModelVersion, ModelRegistry, PolicyContext], list[str]]
@@ -173,6 +180,38 @@ def _identity_rule(approval: Approval, version: ModelVersion, registry, context:
     return problems
 
 
+def non_inferiority_rule(
+    approval: Approval, version: ModelVersion, registry: ModelRegistry, context: PolicyContext
+) -> list[str]:
+    """The challenger's AUC may be worse than the serving version's by at most the margin: the lower bound
+    of the paired 95% CI of the difference on the locked evaluation set must be >= -margin."""
+    margin = context.non_inferiority_margin
+    champion = registry.approved_version(approval.model_group)
+    if margin is None or champion is None or champion.version == version.version or approval.allow_downgrade:
+        return []
+    from ml.registry.comparison import compare_versions
+    from ml.train.compare import NotComparableError
+
+    escape = (
+        "set allow_downgrade: true and give the reason in downgrade_reason "
+        "(mlops approve: --allow-downgrade --downgrade-reason)"
+    )
+    try:
+        if context.read_scores is None:
+            raise NotComparableError("no reader of the versions' evaluation scores was given")
+        comparison = compare_versions(champion, version, context.read_scores)
+    except NotComparableError as exc:
+        return [f"non-inferiority to serving v{champion.version} cannot be shown ({exc}); {escape}"]
+    auc = comparison.auc
+    if comparison.non_inferior(margin):
+        return []
+    return [
+        f"AUC difference to serving v{champion.version} on the locked evaluation set is "
+        f"{auc.difference:+.3f} [95% CI {auc.low:+.3f}, {auc.high:+.3f}]: the lower bound is below "
+        f"-{margin:g} (governance.non_inferiority_margin); {escape}"
+    ]
+
+
 APPROVAL_RULES: tuple[ApprovalRule, ...] = (
     _digest_rule,
     _rejected_rule,
@@ -182,6 +221,7 @@ APPROVAL_RULES: tuple[ApprovalRule, ...] = (
     _separation_rule,
     _approver_rule,
     _identity_rule,
+    non_inferiority_rule,
 )
 
 

@@ -1,4 +1,8 @@
-"""Evaluate a model on the held-out test split: AUC on probabilities (never on hard labels), with a CI."""
+"""Evaluate a model on held-out rows: AUC on probabilities (never on hard labels), with a CI.
+
+The internal test split feeds the quality gate; the locked evaluation set (`ml/train/locked.py`) is the one
+every version shares, so versions can be compared.
+"""
 
 from __future__ import annotations
 
@@ -64,8 +68,6 @@ def evaluate_model(
     model: ModelBundle, split: TrainingSplit, spec: DatasetSpec, params: TrainingConfig
 ) -> EvaluationMetrics:
     """Compute the metrics reported to reviewers and checked by the quality gate, on the test split only."""
-    from sklearn.metrics import average_precision_score, confusion_matrix
-
     y = split.test[spec.label.name].to_numpy(dtype=int)
     if len(np.unique(y)) < 2:
         from ml.errors import DataError
@@ -74,8 +76,16 @@ def evaluate_model(
             f"the held-out test split ({len(y)} rows) holds only one {spec.label.name} class; "
             "AUC needs both: train on more rows or raise training.test_fraction"
         )
-    probability = model.predict_proba(split.test)
-    predicted = (probability >= model.threshold).astype(int)
+    return metrics_from_scores(y, model.predict_proba(split.test), model.threshold, params)
+
+
+def metrics_from_scores(
+    y: np.ndarray, probability: np.ndarray, threshold: float, params: TrainingConfig
+) -> EvaluationMetrics:
+    """AUC with its bootstrap CI, PR AUC, Brier score and the confusion matrix at `threshold`."""
+    from sklearn.metrics import average_precision_score, confusion_matrix
+
+    predicted = (probability >= threshold).astype(int)
     tn, fp, fn, tp = (int(v) for v in confusion_matrix(y, predicted, labels=[0, 1]).ravel())
     low, high = bootstrap_auc_interval(y, probability, params.bootstrap_rounds, params.seed)
     precision = tp / (tp + fp) if tp + fp else 0.0
@@ -90,7 +100,7 @@ def evaluate_model(
         recall=recall,
         f1=2 * precision * recall / (precision + recall) if precision + recall else 0.0,
         brier=float(np.mean((probability - y) ** 2)),
-        threshold=model.threshold,
+        threshold=threshold,
         true_negatives=tn,
         false_positives=fp,
         false_negatives=fn,

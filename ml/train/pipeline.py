@@ -1,10 +1,13 @@
-"""The train pipeline, declared: preprocess → train → evaluate → gate → baseline → register."""
+"""The train pipeline, declared: preprocess → train → evaluate → gate → locked evaluation → cross-validation
+→ baseline → register."""
 
 from ml.monitoring.baseline import build_baseline
 from ml.notify import EventKind
 from ml.orchestration.spec import PipelineSpec, Step
+from ml.train.crossval import cross_validate
 from ml.train.evaluate import evaluate_model
 from ml.train.gate import apply_quality_gate
+from ml.train.locked import evaluate_on_locked_set
 from ml.train.preprocess import fit_preprocessor, split_for_training
 from ml.train.register import register_model_version
 from ml.train.train import train_model
@@ -13,6 +16,7 @@ TRAIN_PIPELINE = PipelineSpec(
     name="train",
     parameters=(
         "training_data",
+        "evaluation_set",
         "dataset_spec",
         "training_params",
         "quality_gate",
@@ -49,15 +53,44 @@ TRAIN_PIPELINE = PipelineSpec(
             rejection_event=EventKind.GATE_REJECTED,
         ),
         Step(
+            "evaluate_locked",
+            evaluate_on_locked_set,
+            ("model", "evaluation_set", "dataset_spec", "training_params"),
+            ("locked_evaluation",),
+        ),
+        Step(
+            "cross_validate",
+            cross_validate,
+            ("training_data", "dataset_spec", "training_params"),
+            ("cross_validation",),
+        ),
+        Step(
             "baseline", build_baseline, ("training_data", "dataset_spec", "monitoring_params"), ("baseline",)
         ),
         Step(
             "register",
             register_model_version,
-            ("registry", "registration", "model.refs", "metrics", "baseline.refs", "gate_decision", "run_id"),
+            (
+                "registry",
+                "registration",
+                "model.refs",
+                "metrics",
+                "locked_evaluation",
+                "locked_evaluation.refs",
+                "cross_validation",
+                "baseline.refs",
+                "gate_decision",
+                "run_id",
+            ),
             ("model_version",),
         ),
     ),
-    artifacts={"model": "model", "metrics": "json", "baseline": "baseline"},
+    artifacts={
+        "model": "model",
+        "metrics": "json",
+        "locked_evaluation": "json",
+        "cross_validation": "json",
+        "baseline": "baseline",
+    },
     failure_event=EventKind.TRAIN_FAILED,
 )

@@ -1,3 +1,6 @@
+import hashlib
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -97,8 +100,27 @@ def test_split_keeps_bi_rads_out_and_labels_aside(raw, config):
     assert "BI-RADS" not in splits.train_part1.columns
     assert list(splits.batch.columns) == ["record_id", "Age", "Shape", "Margin", "Density"]
     assert splits.batch_labels["record_id"].tolist() == splits.batch["record_id"].tolist()
-    total = len(splits.train_part1) + len(splits.train_part2) + len(splits.batch)
-    assert total == len(clean)
+    parts = (splits.train_part1, splits.train_part2, splits.batch, splits.evaluation)
+    assert sum(len(part) for part in parts) == len(clean)
+
+
+def test_the_locked_evaluation_set_is_stratified_and_disjoint_from_every_other_file(raw, config):
+    clean = apply_data_contract(raw, config.dataset, "sample").data
+    splits = split_dataset(clean, config.dataset, config.split)
+    locked = set(splits.evaluation["record_id"])
+    for part in (splits.train_part1, splits.train_part2, splits.batch):
+        assert locked.isdisjoint(part["record_id"])
+    assert len(splits.evaluation) == pytest.approx(config.split.evaluation * len(clean), abs=2)
+    assert splits.evaluation["Severity"].mean() == pytest.approx(clean["Severity"].mean(), abs=0.01)
+    assert list(splits.evaluation.columns) == ["record_id", "Age", "Shape", "Margin", "Density", "Severity"]
+
+
+def test_prepare_records_the_evaluation_sets_digest(tmp_path, config):
+    summary = prepare_sample_data(config, REPO / config.dataset.source, tmp_path)
+    report = json.loads((tmp_path / "prepare-report.json").read_text())
+    digest = hashlib.sha256((tmp_path / "evaluation.csv").read_bytes()).hexdigest()
+    assert summary.evaluation_sha256 == report["sha256"]["evaluation.csv"] == digest
+    assert report["split"]["evaluation"] == config.split.evaluation
 
 
 def test_outliers_inject_each_documented_problem(raw, config):

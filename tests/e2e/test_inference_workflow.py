@@ -71,7 +71,7 @@ def test_scoring_in_chunks_gives_the_same_predictions(config, approved_workspace
     from tests.conftest import with_changes
 
     outputs = []
-    for chunk_rows in (100, 50_000):  # the batch has 192 rows: two chunks, then one
+    for chunk_rows in (100, 50_000):  # the batch has 145 rows: two chunks, then one
         chunked = with_changes(config, monitoring={"chunk_rows": chunk_rows})
         services = build_services(chunked, approved_workspace)
         batch = approved_workspace.data_dir / "batch.csv"

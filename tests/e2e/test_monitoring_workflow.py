@@ -61,7 +61,7 @@ def test_true_labels_pass_and_write_model_monitor_files(config, approved_workspa
     assert outcome.run.status == "succeeded", outcome.run.record.reasons
     assert outcome.retraining is None
     statistics = json.loads((tmp_path / "mq/statistics.json").read_text())
-    assert statistics["dataset"]["item_count"] == 192
+    assert statistics["dataset"]["item_count"] == 145
     assert statistics["binary_classification_metrics"]["auc"]["value"] > 0.8
     constraints = json.loads((tmp_path / "mq/constraints.json").read_text())
     assert (
@@ -120,7 +120,7 @@ def test_cli_quality_exits_0_on_true_labels_and_reports_the_join(approved_worksp
     labels = approved_workspace.data_dir / "batch-labels.csv"
     result = monitor_quality(approved_workspace, scored, str(labels))
     assert result.exit_code == 0, result.output
-    assert "192 of 192 predictions matched a label" in result.stdout
+    assert "145 of 145 predictions matched a label" in result.stdout
     assert "predictions without a label: 0" in result.stdout
     assert "report: " in result.stdout and "report.html" in result.stdout
 

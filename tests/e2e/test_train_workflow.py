@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 import pytest
@@ -15,7 +16,7 @@ def test_train_registers_a_pending_version_with_evidence(config, services, works
     assert result.status == "succeeded"
     version = result.values["model_version"]
     assert (version.version, version.status, version.created_by) == (1, "PendingManualApproval", "ana")
-    assert 0.75 <= version.metrics["auc_ci_low"] < version.metrics["auc"] < version.metrics["auc_ci_high"]
+    assert 0.7 <= version.metrics["auc_ci_low"] < version.metrics["auc"] < version.metrics["auc_ci_high"]
     lineage = version.lineage
     assert lineage["run_id"] == result.record.run_id
     assert list(lineage["data"]) == [str(workspace.data_dir / "train-part1.csv")]
@@ -28,6 +29,8 @@ def test_train_registers_a_pending_version_with_evidence(config, services, works
         "train",
         "evaluate",
         "quality_gate",
+        "evaluate_locked",
+        "cross_validate",
         "baseline",
         "register",
     ]
@@ -71,3 +74,35 @@ def test_the_same_record_twice_is_refused(config, services, workspace):
     part1 = workspace.data_dir / "train-part1.csv"
     with pytest.raises(DataError, match=r"record id\(s\) appear more than once"):
         run_train(config, services, workspace, [part1, part1])
+
+
+def test_every_version_is_scored_on_the_locked_evaluation_set(config, services, workspace):
+    evaluation = workspace.data_dir / "evaluation.csv"
+    result = run_train(config, services, workspace, [workspace.data_dir / "train-part1.csv"])
+    version = result.values["model_version"]
+    locked = version.lineage["evaluation"]
+    assert locked["sha256"] == hashlib.sha256(evaluation.read_bytes()).hexdigest()
+    stored = get_json(services.artifacts, locked["scores"])
+    assert stored["evaluation_sha256"] == locked["sha256"]
+    assert len(stored["scores"]["probabilities"]) == locked["rows"] == version.metrics["evaluation_rows"]
+    ids = evaluation.read_text().splitlines()[1:]
+    assert stored["scores"]["record_ids"] == [line.split(",")[0] for line in ids]
+    low, high = version.metrics["evaluation_auc_ci_low"], version.metrics["evaluation_auc_ci_high"]
+    assert low < version.metrics["evaluation_auc"] < high
+    assert version.metrics["cv_folds"] == config.training.cv_folds == 10
+    assert 0.75 < version.metrics["cv_auc_mean"] < 0.95 and 0 < version.metrics["cv_auc_std"] < 0.15
+
+
+def test_training_on_evaluation_rows_is_refused(config, services, workspace):
+    evaluation = workspace.data_dir / "evaluation.csv"
+    with pytest.raises(
+        DataError, match=r"evaluation.csv: \d+ record\(s\) of the locked evaluation set are also"
+    ):
+        run_train(config, services, workspace, [workspace.data_dir / "train-part1.csv", evaluation])
+    assert services.registry.list_versions(config.model_group) == []
+
+
+def test_training_without_the_locked_evaluation_set_is_refused(config, services, workspace):
+    (workspace.data_dir / "evaluation.csv").unlink()
+    with pytest.raises(DataError, match="the locked evaluation set is missing; run `mlops data prepare`"):
+        run_train(config, services, workspace, [workspace.data_dir / "train-part1.csv"])

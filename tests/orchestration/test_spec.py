@@ -28,8 +28,10 @@ def test_train_pipeline_graph_is_the_declared_chain():
         "train": ["fit_preprocessor", "split"],
         "evaluate": ["split", "train"],
         "quality_gate": ["evaluate"],
+        "evaluate_locked": ["quality_gate", "train"],
+        "cross_validate": ["quality_gate"],
         "baseline": ["quality_gate"],
-        "register": ["baseline", "evaluate", "quality_gate", "train"],
+        "register": ["baseline", "cross_validate", "evaluate", "evaluate_locked", "quality_gate", "train"],
     }
 
 

@@ -21,8 +21,11 @@ from ml.artifacts import ArtifactRef
 from ml.errors import ConfigError, MlopsError, ModelNotFoundError
 from ml.registry import MAX_REASON_LENGTH, ApprovalStatus, ModelCandidate, StatusChange
 from ml.registry.sagemaker import SageMakerModelRegistry
+from ml.train.compare import EvaluationScores
+from ml.train.crossval import CrossValidation
 from ml.train.evaluate import EvaluationMetrics
 from ml.train.gate import GateDecision
+from ml.train.locked import LockedEvaluation
 from ml.train.register import RegistrationContext, register_model_version
 from tests.aws_server import (
     ACCOUNT_ID,
@@ -164,9 +167,26 @@ def realistic_candidate(config: Any) -> ModelCandidate:
         for name in ("statistics.json", "constraints.json")
     }
     gate = GateDecision(True, ("auc 0.873 >= min_auc 0.750",))
+    scores = EvaluationScores(sha("evaluation.csv"), ("r1", "r2"), (0, 1), (0.1234567, 0.8765432), 0.5)
+    locked = LockedEvaluation(metrics, scores)
+    locked_refs = {
+        "locked_evaluation.json": ArtifactRef(
+            "locked", sha("locked"), f"s3://mlops-dev-artifacts/cas/{sha('locked')}", 1
+        )
+    }
+    folds = CrossValidation(10, tuple(0.8512345678901234 + i / 1000 for i in range(10)))
     registry = CapturingRegistry()
     register_model_version(
-        registry, context, {"model.json": model}, metrics, baseline, gate, "run-" + "7" * 32
+        registry,
+        context,
+        {"model.json": model},
+        metrics,
+        locked,
+        locked_refs,
+        folds,
+        baseline,
+        gate,
+        "run-" + "7" * 32,
     )
     return registry.candidate
 
