@@ -21,7 +21,7 @@ def test_python_hcl2_parses_every_file(path):
 
 def test_there_are_modules_and_both_stacks():
     assert len(module_dirs()) >= 8
-    assert [p.name for p in stack_dirs()] == ["registry", "workload"]
+    assert [p.name for p in stack_dirs()] == ["github", "registry", "workload"]
 
 
 @pytest.mark.parametrize("folder", module_dirs(), ids=lambda p: p.name)

@@ -1,11 +1,11 @@
 terraform {
-  required_version = ">= 1.10.0"
+  required_version = ">= 1.11.0, < 2.0.0"
 
   required_providers {
     github = {
       source = "integrations/github"
       # allowed_merge_methods in a ruleset's pull_request rule needs 6.6.
-      version = ">= 6.6.0"
+      version = "~> 6.6"
     }
   }
 

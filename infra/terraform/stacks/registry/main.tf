@@ -99,6 +99,17 @@ module "model_registry" {
   read_role_arns     = local.read_role_arns
 }
 
+# `mlops registry sync` serialises on a queue of ticket packages in this group (ml/registry/sagemaker_lock.py):
+# only the deploy roles, which run the sync, may queue and release tickets.
+module "sync_lock_registry" {
+  source = "../../modules/model-registry"
+
+  group_name         = "${local.group_name}-sync-lock"
+  description        = "Sync lock of ${local.group_name}: one ticket package per `mlops registry sync` run"
+  register_role_arns = local.approve_role_arns
+  approve_role_arns  = local.approve_role_arns
+}
+
 module "ci_policies" {
   source = "../../modules/ci-policies"
 
@@ -107,7 +118,7 @@ module "ci_policies" {
   region                   = local.region
   account_id               = local.account_id
   managed_services         = ["s3", "kms", "iam", "sagemaker"]
-  model_package_group_arns = [module.model_registry.group_arn]
+  model_package_group_arns = [module.model_registry.group_arn, module.sync_lock_registry.group_arn]
   state_bucket             = local.state_bucket
   state_key                = local.state_key
 }

@@ -37,6 +37,13 @@ data "aws_iam_policy_document" "deploy_operations" {
   }
 
   statement {
+    sid       = "QueueForTheSyncLock"
+    effect    = "Allow"
+    actions   = ["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"]
+    resources = [local.sync_lock_group_arn, "${replace(local.sync_lock_group_arn, ":model-package-group/", ":model-package/")}/*"]
+  }
+
+  statement {
     sid     = "EcrLogin"
     effect  = "Allow"
     actions = ["ecr:GetAuthorizationToken"]
