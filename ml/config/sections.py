@@ -133,7 +133,11 @@ class GovernanceConfig(StrictModel):
     )
     separation_of_duties: bool = Field(default=True, description="approver must differ from created_by")
     min_auc_ci_low: float | None = Field(
-        default=None, ge=0.5, le=1.0, description="lowest allowed lower bound of the AUC's 95% CI"
+        default=None,
+        ge=0.5,
+        le=1.0,
+        description="lowest allowed lower bound of the AUC's 95% CI (on the locked evaluation set when the "
+        "version was scored on one, else on its internal test split)",
     )
     approvers: list[Approver] = Field(
         default_factory=list,

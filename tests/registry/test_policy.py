@@ -191,3 +191,11 @@ def test_decision_rules_are_the_ones_the_policy_applies(registry):  # noqa: F811
     assert [line.split(" ")[0] for line in lines] == ["downgrade", "approved_by"]
     assert "--allow-downgrade --downgrade-reason" in lines[0]
     assert decision_problems(approval(1), version, registry, separation_of_duties=False) == lines[:1]
+
+
+def test_the_ci_floor_judges_the_locked_evaluation_set_when_the_version_has_one(registry):  # noqa: F811
+    metrics = {**GOOD, "auc_ci_low": 0.80, "evaluation_auc_ci_low": 0.72}
+    registry.register(candidate(1, metrics=metrics))
+    lines = problems(registry, approval(1), min_auc_ci_low=0.75)
+    assert any("evaluation_auc_ci_low 0.72 is below governance.min_auc_ci_low 0.75" in line for line in lines)
+    assert problems(registry, approval(1), min_auc_ci_low=0.7) == []
