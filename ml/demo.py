@@ -52,11 +52,12 @@ class _Demo:
     """The demo's state (one work directory, its services) and one method per scenario."""
 
     def __init__(self, config: EnvironmentConfig, root: Path, progress: Callable[[str], None]) -> None:
-        from ml.orchestration.services import Workspace, build_services
+        from ml.orchestration.services import Workspace, build_scores_reader, build_services
 
         self.config, self.progress = config, progress
         self.work = Workspace(root)
         self.services = build_services(config, self.work)
+        self.read_scores = build_scores_reader(config, self.work)
         self.rows: list[tuple[str, ...]] = []
 
     def prepare(self) -> None:
@@ -86,7 +87,7 @@ class _Demo:
         self.progress(f"== scenario {step}")
         # Exactly what `mlops approve` does in a direct-mode environment: governance rules, then supersession.
         decision = {"version": version.version, "approved_by": REVIEWER, "reason": reason}
-        approve_directly(self.config, self.services.registry, decision)
+        approve_directly(self.config, self.services.registry, decision, self.read_scores)
         self.rows.append((step, f"v{version.version} Approved by {REVIEWER}", "", _registry_entry(version)))
 
     def score_clean(self, expected: ModelVersion, step: str):
@@ -123,7 +124,6 @@ class _Demo:
 
     def compare(self, champion: ModelVersion, challenger: ModelVersion) -> None:
         """Both versions on the same locked rows: is the retrained one better, worse or indistinguishable?"""
-        from ml.orchestration.services import build_scores_reader
         from ml.registry.comparison_report import comparison_folder, write_version_comparison
 
         self.progress(
@@ -131,8 +131,7 @@ class _Demo:
         )
         margin = self.config.governance.non_inferiority_margin
         folder = comparison_folder(self.work.root, champion.version, challenger.version)
-        read = build_scores_reader(self.config, self.work)
-        comparison, report = write_version_comparison(champion, challenger, read, margin, folder)
+        comparison, report = write_version_comparison(champion, challenger, self.read_scores, margin, folder)
         auc = comparison.auc
         result = f"v{challenger.version} {comparison.auc_verdict()}"
         if margin is not None:

@@ -44,17 +44,19 @@ def approve(obj: Context, pr_body: Path | None, **decision) -> None:
     """Approve a version: in the registry (approvals.mode direct) or in the approval file (pull_request)."""
     config, registry = obj.registry()
     decision["approved_by"] = decision.pop("by")
+    from ml.orchestration.services import build_scores_reader, build_statistics_reader
+
+    workspace = obj.workspace(config)
+    scores = build_scores_reader(config, workspace)
     if config.approvals.mode == "direct":
         from ml.registry.gitops import approve_directly
 
-        for version in approve_directly(config, registry, decision):
+        for version in approve_directly(config, registry, decision, scores):
             click.echo(f"{version.model_group} version {version.version}: {version.status}")
         return
-    from ml.orchestration.services import build_scores_reader, build_statistics_reader
     from ml.registry.gitops import request_approval
 
-    workspace = obj.workspace(config)
-    reader, scores = build_statistics_reader(config, workspace), build_scores_reader(config, workspace)
+    reader = build_statistics_reader(config, workspace)
     request = request_approval(config, obj.config_dir_or_default(), registry, decision, reader, scores)
     target = pr_body or obj.workspace(config).root / "approvals" / f"{config.name}-v{decision['version']}.md"
     target.parent.mkdir(parents=True, exist_ok=True)

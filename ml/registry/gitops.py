@@ -74,9 +74,13 @@ def request_approval(
 
 
 def approve_directly(
-    config: EnvironmentConfig, registry: ModelRegistry, decision: Mapping[str, Any]
+    config: EnvironmentConfig,
+    registry: ModelRegistry,
+    decision: Mapping[str, Any],
+    read_scores: ScoresReader | None = None,
 ) -> list[ModelVersion]:
-    """Approve in the registry at once (`approvals.mode: direct`), under the policy's decision rules.
+    """Approve in the registry at once (`approvals.mode: direct`), under the policy's decision rules
+    (`read_scores` reads the locked-set scores that `governance.non_inferiority_margin` compares).
 
     Returns the versions that changed, or the requested one alone when it was approved already.
 
@@ -84,14 +88,23 @@ def approve_directly(
         ModelNotFoundError: the version is not registered.
         InvalidTransitionError: the version is Rejected.
         ConfigError: the decision is incomplete (e.g. a downgrade without a reason).
-        PolicyViolationError: a downgrade without allow_downgrade, or the trainer approving their own version.
+        PolicyViolationError: a downgrade without allow_downgrade, the trainer approving their own version,
+            or a challenger that may be worse than the serving version by more than the margin.
     """
     version = registry.get(config.model_group, int(decision["version"]))
     require_approvable(ApprovalFile(), version, "registry")
     approval = _decision_approval(version, decision)
     governance = config.governance
     approvers = governance.approver_logins() or None  # none declared: anyone may approve directly
-    problems = decision_problems(approval, version, registry, governance.separation_of_duties, approvers)
+    problems = decision_problems(
+        approval,
+        version,
+        registry,
+        governance.separation_of_duties,
+        approvers,
+        governance.non_inferiority_margin,
+        read_scores,
+    )
     if problems:
         raise PolicyViolationError(f"{config.model_group} v{version.version}: " + "; ".join(problems))
     reason = approval.reason

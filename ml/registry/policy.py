@@ -234,10 +234,21 @@ def decision_problems(
     registry: ModelRegistry,
     separation_of_duties: bool,
     approvers: tuple[str, ...] | None = None,
+    non_inferiority_margin: float | None = None,
+    read_scores: ScoresReader | None = None,
 ) -> list[str]:
     """The rules an approval obeys wherever it is made (approval file or `approvals.mode: direct`)."""
-    context = PolicyContext(version.environment, "", 0.0, None, separation_of_duties, approvers=approvers)
-    rules = (_downgrade_rule, _separation_rule, _approver_rule)
+    context = PolicyContext(
+        version.environment,
+        "",
+        0.0,
+        None,
+        separation_of_duties,
+        approvers=approvers,
+        non_inferiority_margin=non_inferiority_margin,
+        read_scores=read_scores,
+    )
+    rules = (_downgrade_rule, _separation_rule, _approver_rule, non_inferiority_rule)
     return [p for rule in rules for p in rule(approval, version, registry, context)]
 
 

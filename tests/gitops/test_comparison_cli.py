@@ -4,6 +4,7 @@ import json
 import re
 from xml.etree import ElementTree
 
+from tests.gitops.test_attacks import set_governance
 from tests.gitops.test_gitops_cli import approve, merged
 
 
@@ -58,3 +59,14 @@ def test_non_inferiority_blocks_a_worse_challenger_unless_downgrade_is_allowed(r
     assert "below -0.02 (governance.non_inferiority_margin)" in result.output
     approve(mlops, "dev", 1, "rita", "--allow-downgrade", "--downgrade-reason", "v2 miscalibrated")
     assert mlops("policy", "check", "--env", "dev").exit_code == 0
+
+
+def test_direct_approval_applies_the_non_inferiority_rule_too(repo, mlops, trained):
+    set_governance(repo, "lab", non_inferiority_margin=0.0)  # v2 - v1: +0.012 [-0.010, +0.035]
+    assert approve(mlops, "lab", 1).exit_code == 0
+    refused = approve(mlops, "lab", 2)
+    assert refused.exit_code == 13
+    assert "AUC difference to serving v1 on the locked evaluation set is +0.012" in refused.stderr
+    assert "below -0 (governance.non_inferiority_margin)" in refused.stderr
+    set_governance(repo, "lab", non_inferiority_margin=0.02)
+    assert approve(mlops, "lab", 2).exit_code == 0
