@@ -22,7 +22,7 @@ from ml.inference.score import PredictionWriter, publish_predictions, score_batc
 from ml.monitoring.baseline import DataBaseline
 from ml.monitoring.quality import DataQualityReport, check_data_quality
 from ml.notify import EventKind
-from ml.orchestration.spec import PipelineSpec, Step
+from ml.spec import PipelineSpec, Step
 from ml.registry import ModelVersion
 from ml.train.gate import GateDecision
 from ml.train.train import ModelBundle

@@ -2,7 +2,7 @@
 
 from ml.monitoring.baseline import build_baseline
 from ml.notify import EventKind
-from ml.orchestration.spec import PipelineSpec, Step
+from ml.spec import PipelineSpec, Step
 from ml.train.evaluate import evaluate_model
 from ml.train.gate import apply_quality_gate
 from ml.train.preprocess import fit_preprocessor, split_for_training
