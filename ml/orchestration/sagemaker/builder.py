@@ -70,6 +70,25 @@ def _parameters(config: EnvironmentConfig, name: str) -> dict[str, Any]:
     }
 
 
+def billed_jobs(definition: dict[str, Any]) -> int:
+    """Training, processing and transform jobs one execution starts when every step runs (SageMaker
+    bills and starts each separately); the Lambda, conditions and FailSteps are not jobs."""
+    kinds = {"Training", "Processing", "Transform"}
+    return sum(1 for step in all_steps(definition) if step["Type"] in kinds)
+
+
+def all_steps(definition: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every step of a definition, including those inside ConditionSteps' branches."""
+    found, pending = [], list(definition["Steps"])
+    while pending:
+        step = pending.pop(0)
+        found.append(step)
+        arguments = step.get("Arguments", {})
+        if step["Type"] == "Condition":
+            pending.extend([*arguments.get("IfSteps", []), *arguments.get("ElseSteps", [])])
+    return found
+
+
 def definition_json(pipeline: Any) -> str:
     """The definition with sorted keys and indentation, so a diff in a pull request is readable."""
     return json.dumps(json.loads(pipeline.definition()), indent=2, sort_keys=True)

@@ -39,6 +39,9 @@ def pipeline_session(region: str, bucket: str, *, render_only: bool) -> Any:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
     if render_only:
+        # The SDK builds clients at import and on its own sessions; without credentials botocore would ask
+        # the instance metadata service (169.254.169.254) for some. Rendering needs none.
+        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
         boto = boto3.Session(
             aws_access_key_id=RENDER_CREDENTIALS, aws_secret_access_key=RENDER_CREDENTIALS, region_name=region
         )
