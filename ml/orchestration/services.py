@@ -116,12 +116,6 @@ def build_local_statistics_reader(config: EnvironmentConfig, workspace: Workspac
     return statistics_reader(_local_artifacts(workspace))
 
 
-def build_no_statistics_reader(config: EnvironmentConfig, workspace: Workspace) -> StatisticsReader:
-    from ml.registry.evidence import no_statistics
-
-    return no_statistics
-
-
 def _local_artifacts(workspace: Workspace) -> ArtifactStore:
     from ml.artifacts.local import LocalArtifactStore
 
