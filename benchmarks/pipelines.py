@@ -40,7 +40,9 @@ def build(engine: str, repeat: int) -> dict:
     for _ in range(repeat + 1):  # the first build also imports the step classes
         start = time.perf_counter()
         for name in ("train", "inference"):
-            jobs[name] = billed_jobs(json.loads(definition_json(build_pipeline(config, name, IMAGE, session))))
+            jobs[name] = billed_jobs(
+                json.loads(definition_json(build_pipeline(config, name, IMAGE, session)))
+            )
         times.append(time.perf_counter() - start)
     setup = time.perf_counter() - started - sum(times)
     return {"seconds": min(times[1:]), "first_s": times[0], "import_and_session_s": setup, "jobs": jobs}
@@ -57,9 +59,13 @@ def _session(engine: str, config):
     from ml.orchestration.sagemaker.session import RENDER_CREDENTIALS, TELEMETRY_OPT_OUT
 
     boto = boto3.Session(
-        aws_access_key_id=RENDER_CREDENTIALS, aws_secret_access_key=RENDER_CREDENTIALS, region_name=config.aws.region
+        aws_access_key_id=RENDER_CREDENTIALS,
+        aws_secret_access_key=RENDER_CREDENTIALS,
+        region_name=config.aws.region,
     )
-    return PipelineSession(boto_session=boto, default_bucket=config.aws.artifact_bucket, sagemaker_config=TELEMETRY_OPT_OUT)
+    return PipelineSession(
+        boto_session=boto, default_bucket=config.aws.artifact_bucket, sagemaker_config=TELEMETRY_OPT_OUT
+    )
 
 
 def run(quick: bool) -> list:
@@ -76,7 +82,11 @@ def run(quick: bool) -> list:
         f"{ours['import_and_session_s']:.1f} s; billed jobs per run: train {jobs['train']}, "
         f"inference {jobs['inference']} (the reference: 4 and 2)"
     )
-    return [Result("pipeline definitions (SDK v3)", ours["seconds"], shipped["seconds"], ours["peak_rss_mb"], note)]
+    return [
+        Result(
+            "pipeline definitions (SDK v3)", ours["seconds"], shipped["seconds"], ours["peak_rss_mb"], note
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -75,7 +75,9 @@ class S3ArtifactStore:
     def _object_key(self, key: str) -> str:
         parts = key.split("/")
         if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts):
-            raise ValueError(f"artifact key {key!r} is not a relative path inside the store s3://{self.bucket}")
+            raise ValueError(
+                f"artifact key {key!r} is not a relative path inside the store s3://{self.bucket}"
+            )
         return f"{self.prefix}/{key}" if self.prefix else key
 
 

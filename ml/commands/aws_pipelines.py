@@ -49,7 +49,9 @@ def upsert(obj: Context, image: str | None) -> None:
 
 @pipelines.command("run")
 @click.argument("pipeline", type=PIPELINE)
-@click.option("--input", "input_uri", help="train: data URIs or paths, comma-separated; inference: the batch.")
+@click.option(
+    "--input", "input_uri", help="train: data URIs or paths, comma-separated; inference: the batch."
+)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the execution to its end.")
 @shared_options
 @click.pass_context

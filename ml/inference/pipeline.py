@@ -22,8 +22,8 @@ from ml.inference.score import PredictionWriter, publish_predictions, score_batc
 from ml.monitoring.baseline import DataBaseline
 from ml.monitoring.quality import DataQualityReport, check_data_quality
 from ml.notify import EventKind
-from ml.spec import PipelineSpec, Step
 from ml.registry import ModelVersion
+from ml.spec import PipelineSpec, Step
 from ml.train.gate import GateDecision
 from ml.train.train import ModelBundle
 

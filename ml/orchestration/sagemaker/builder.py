@@ -102,7 +102,9 @@ def render_definitions(config: EnvironmentConfig, image: str | None, names: Sequ
     session = pipeline_session(config.aws.region, config.aws.artifact_bucket, render_only=True)
     uri = image or pipeline_image_uri(config)
     chosen = list(names or PIPELINES)
-    rendered = {name: json.loads(definition_json(build_pipeline(config, name, uri, session))) for name in chosen}
+    rendered = {
+        name: json.loads(definition_json(build_pipeline(config, name, uri, session))) for name in chosen
+    }
     document = rendered[chosen[0]] if names else {pipeline_name(config, n): d for n, d in rendered.items()}
     return json.dumps(document, indent=2, sort_keys=True)
 

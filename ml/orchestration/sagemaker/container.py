@@ -27,11 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ml.config.loader import load_environment
-from ml.config.schema import EnvironmentConfig
 from ml.orchestration.local import LocalRunner, RunResult
 from ml.orchestration.sagemaker.handover import load_values, save_values
 from ml.orchestration.sagemaker.jobs import Job, plan_jobs
-from ml.orchestration.sagemaker.services import JobServices, build_job_services
+from ml.orchestration.sagemaker.services import build_job_services
 from ml.spec import PipelineSpec
 
 OPT_ML = Path("/opt/ml")
@@ -125,7 +124,9 @@ def _handed_over(jobs: Sequence[Job], job: Job, paths: JobPaths) -> dict[str, An
     values: dict[str, Any] = {}
     for earlier in jobs[: jobs.index(job)]:
         if earlier.kind != "lambda":
-            values.update(load_values(paths.handover_in(earlier.name), paths.output("predictions") / "predictions"))
+            values.update(
+                load_values(paths.handover_in(earlier.name), paths.output("predictions") / "predictions")
+            )
     return values
 
 
@@ -161,8 +162,15 @@ def write_reports(result: RunResult, job: Job, folder: Path) -> None:
         decision = result.values.get(step.outputs[0])
         if decision is not None:
             reasons = list(decision.reasons)
-            verdict = {"passed": decision.passed, "reasons": reasons, "first_reason": reasons[0] if reasons else ""}
-            _write_json(folder / f"{job.condition}.json", {**verdict, "violations": len(reasons) * (not decision.passed)})
+            verdict = {
+                "passed": decision.passed,
+                "reasons": reasons,
+                "first_reason": reasons[0] if reasons else "",
+            }
+            _write_json(
+                folder / f"{job.condition}.json",
+                {**verdict, "violations": len(reasons) * (not decision.passed)},
+            )
 
 
 def _write_json(path: Path, document: Any) -> None:

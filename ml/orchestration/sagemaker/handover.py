@@ -55,7 +55,7 @@ def load_values(folder: Path, predictions_path: Path | None = None) -> dict[str,
         if not source.is_file() or _sha256(source) != entry["sha256"]:
             raise ArtifactIntegrityError(f"{source}: missing or changed since its job wrote it")
         if "pickle" in entry:
-            values[name] = pickle.loads(source.read_bytes())  # noqa: S301 - digest-checked, our own bytes
+            values[name] = pickle.loads(source.read_bytes())
         else:
             values[name] = _restage(source, entry, predictions_path or folder / "predictions.csv")
     return values

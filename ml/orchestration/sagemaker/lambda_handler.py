@@ -40,7 +40,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
     name = os.environ.get(ENVIRONMENT_VARIABLE)
     if not name:
-        raise ConfigError(f"{ENVIRONMENT_VARIABLE} is not set; the Lambda's configuration must name the environment")
+        raise ConfigError(
+            f"{ENVIRONMENT_VARIABLE} is not set; the Lambda's configuration must name the environment"
+        )
     config = load_environment(name)
     version = resolve_approved_version(build_sagemaker_registry(config, None), config.model_group)
     return resolved_outputs(version)
@@ -51,7 +53,9 @@ def resolved_outputs(version: ModelVersion) -> dict[str, Any]:
     from ml.errors import ArtifactIntegrityError
 
     digests, uris = version.lineage.get("baseline") or {}, version.lineage.get("baseline_uri") or {}
-    missing = [name for name in ("statistics.json", "constraints.json") if name not in digests or name not in uris]
+    missing = [
+        name for name in ("statistics.json", "constraints.json") if name not in digests or name not in uris
+    ]
     if missing or not version.artifact_uri.startswith("s3://"):
         raise ArtifactIntegrityError(
             f"{version.model_group} version {version.version}: no S3 artifact or baseline {missing} in its "

@@ -30,7 +30,7 @@ DISTRIBUTIONS = (
     "six",
     "urllib3",
 )
-# Lambda's python3.11 runtime runs on Amazon Linux 2 (glibc 2.26): a wheel built for a newer glibc fails there.
+# Lambda's python3.11 runtime is Amazon Linux 2 (glibc 2.26): a wheel built for a newer glibc fails there.
 MAX_GLIBC = (2, 26)
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 SKIPPED = ("__pycache__", ".pyc")
@@ -53,7 +53,11 @@ def package_files(repository: Path) -> Iterator[tuple[str, Path]]:
 
 def check_platform(distribution: metadata.Distribution) -> None:
     """Refuse a binary wheel the Lambda runtime cannot load (a wheel tagged several ways needs its oldest)."""
-    tags = [line.split()[-1] for line in (distribution.read_text("WHEEL") or "").splitlines() if line.startswith("Tag:")]
+    tags = [
+        line.split()[-1]
+        for line in (distribution.read_text("WHEEL") or "").splitlines()
+        if line.startswith("Tag:")
+    ]
     needs = [glibc_of(tag) for tag in tags if "linux" in tag]
     if needs and min(needs) > MAX_GLIBC:
         major, minor = min(needs)

@@ -25,7 +25,9 @@ def current_commit() -> str:
     """The commit the code runs from: the image's build argument, else the checkout's HEAD."""
     from ml.gitinfo import code_version
 
-    return os.environ.get(COMMIT_VARIABLE) or str(code_version(Path(__file__).resolve().parents[3])["git_commit"])
+    return os.environ.get(COMMIT_VARIABLE) or str(
+        code_version(Path(__file__).resolve().parents[3])["git_commit"]
+    )
 
 
 def pipeline_image_uri(config: EnvironmentConfig, commit: str | None = None) -> str:
@@ -34,6 +36,8 @@ def pipeline_image_uri(config: EnvironmentConfig, commit: str | None = None) -> 
     if aws is None or sagemaker is None:
         from ml.errors import ConfigError
 
-        raise ConfigError(f"environment {config.name}: the sagemaker backend needs aws: and sagemaker: sections")
+        raise ConfigError(
+            f"environment {config.name}: the sagemaker backend needs aws: and sagemaker: sections"
+        )
     tag = commit or current_commit()
     return f"{aws.account_id}.dkr.ecr.{aws.region}.amazonaws.com/{sagemaker.image_repository}:{tag}"

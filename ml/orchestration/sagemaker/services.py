@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from botocore.exceptions import ClientError
+
 from ml.artifacts import ArtifactRef, ArtifactStore
 from ml.artifacts.codecs import encode_files, put_content
 from ml.artifacts.local import LocalArtifactStore, file_sha256
 from ml.config.schema import EnvironmentConfig, QualityGate, TrainingConfig
-from botocore.exceptions import ClientError
-
 from ml.errors import ArtifactIntegrityError, ConfigError, DataError
 from ml.notify import Notifier
 from ml.orchestration.sagemaker.naming import COMMIT_VARIABLE
@@ -117,11 +117,15 @@ class JobServices:
         for name, kind in spec.artifacts.items():
             if name in values and f"{name}.refs" not in values:
                 files = encode_files(kind, name, values[name])
-                values[f"{name}.refs"] = {file: put_content(self.artifacts, data) for file, data in files.items()}
+                values[f"{name}.refs"] = {
+                    file: put_content(self.artifacts, data) for file, data in files.items()
+                }
 
     def _registry(self) -> ModelRegistry:
         if self.registry is None:
-            raise ConfigError(f"job {self.job.name} runs under network isolation and cannot reach the registry")
+            raise ConfigError(
+                f"job {self.job.name} runs under network isolation and cannot reach the registry"
+            )
         return self.registry
 
     def _training_params(self) -> TrainingConfig:
@@ -137,7 +141,9 @@ class JobServices:
 
         uris = [uri.strip() for uri in self.arguments.get("TrainingData", "").split(",") if uri.strip()]
         if not uris:
-            raise ConfigError(f"job {self.job.name}: argument TrainingData (comma-separated S3 URIs) is empty")
+            raise ConfigError(
+                f"job {self.job.name}: argument TrainingData (comma-separated S3 URIs) is empty"
+            )
         files = fetch_s3_objects(uris, self.paths.inputs / "training", self.config.aws.region)
         data, by_path = load_training_data(self.config, files, print)
         digests = {uri: by_path[str(path)] for uri, path in zip(uris, files, strict=True)}
@@ -213,7 +219,9 @@ def fetch_s3_objects(uris: list[str], folder: Path, region: str) -> list[Path]:
         try:
             client.download_file(bucket, key, str(target))
         except ClientError as error:
-            raise DataError(f"TrainingData: {uri} cannot be read: {error}; check the URI and the role") from None
+            raise DataError(
+                f"TrainingData: {uri} cannot be read: {error}; check the URI and the role"
+            ) from None
         files.append(target)
     if not files:
         raise ArtifactIntegrityError("no training data was fetched")

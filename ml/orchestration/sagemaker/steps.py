@@ -19,7 +19,7 @@ from ml.orchestration.sagemaker.naming import failed_step_name, pipeline_name
 
 ENTRYPOINT = ["python", "-m", "ml.orchestration.sagemaker.container"]
 INPUT_ROOT, OUTPUT_ROOT = "/opt/ml/processing/input", "/opt/ml/processing/output"
-# What the job after the Lambda is given: the version's number and digests as arguments, its files as channels.
+# The job after the Lambda gets the version's number and digests as arguments, its files as channels.
 LAMBDA_ARGUMENTS = ("ModelVersion", "ArtifactDigest", "ArtifactUri", "StatisticsDigest", "ConstraintsDigest")
 LAMBDA_CHANNELS = {"model": "ArtifactUri", "statistics": "StatisticsUri", "constraints": "ConstraintsUri"}
 
@@ -85,7 +85,9 @@ def _condition_step(context: PipelineContext, job: Job, if_steps: list[Any]) -> 
         message = Join(on="", values=["quality gate: held-out auc ", auc, " is below MinAuc ", threshold])
     else:  # any other condition: its own verdict, written by the job before it
         condition = ConditionEquals(left=value("passed"), right=True)
-        message = Join(on="", values=[f"{name}: ", value("violations"), " violation(s); first: ", value("first_reason")])
+        message = Join(
+            on="", values=[f"{name}: ", value("violations"), " violation(s); first: ", value("first_reason")]
+        )
     fail = FailStep(name=failed_step_name(name), error_message=message)
     return ConditionStep(name=name, conditions=[condition], if_steps=if_steps, else_steps=[fail])
 
@@ -235,11 +237,13 @@ def _lambda_step(context: PipelineContext, job: Job) -> Any:
     from sagemaker.core.lambda_helper import Lambda
     from sagemaker.mlops.workflow.lambda_step import LambdaOutput, LambdaOutputTypeEnum, LambdaStep
 
-    aws = context.config.aws
-    arn = f"arn:aws:lambda:{aws.region}:{aws.account_id}:function:{context.config.sagemaker.resolve_function_name}"
+    aws, function = context.config.aws, context.config.sagemaker.resolve_function_name
+    arn = f"arn:aws:lambda:{aws.region}:{aws.account_id}:function:{function}"
     types = {"ModelVersion": LambdaOutputTypeEnum.Integer}
     outputs = [LambdaOutput(name, types.get(name, LambdaOutputTypeEnum.String)) for name in OUTPUTS]
-    return LambdaStep(name=job.name, lambda_func=Lambda(function_arn=arn, session=context.session), outputs=outputs)
+    return LambdaStep(
+        name=job.name, lambda_func=Lambda(function_arn=arn, session=context.session), outputs=outputs
+    )
 
 
 _BUILDERS = {"processing": _processing_step, "training": _training_step, "lambda": _lambda_step}

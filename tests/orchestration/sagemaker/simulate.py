@@ -48,7 +48,9 @@ def simulate(
     for job in jobs:
         root = workdir / job.name
         _lay_out(job, root, run, jobs, (channels or {}).get(job.name, {}), arguments)
-        result = run_job(JobRequest(pipeline, job.name, "dev", run_id, arguments, root), progress=lambda m: None)
+        result = run_job(
+            JobRequest(pipeline, job.name, "dev", run_id, arguments, root), progress=lambda m: None
+        )
         run.roots[job.name], run.results[job.name] = root, result
         if result.status != "succeeded":
             break

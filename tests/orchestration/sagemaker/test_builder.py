@@ -41,7 +41,9 @@ def sagemaker_graph(definition: dict) -> dict[str, set[str]]:
     for step in all_steps(definition):
         arguments = {k: v for k, v in step.get("Arguments", {}).items() if k not in ("IfSteps", "ElseSteps")}
         reads = set(re.findall(r'"Steps\.([A-Za-z0-9_-]+)', json.dumps(arguments)))
-        graph.setdefault(step["Name"], set()).update(set(step.get("DependsOn", [])) | (reads - {step["Name"]}))
+        graph.setdefault(step["Name"], set()).update(
+            set(step.get("DependsOn", [])) | (reads - {step["Name"]})
+        )
         for branch in ("IfSteps", "ElseSteps"):
             for inner in step.get("Arguments", {}).get(branch, []):
                 graph.setdefault(inner["Name"], set()).add(step["Name"])
@@ -53,7 +55,7 @@ def closure(graph: dict[str, set[str]]) -> dict[str, set[str]]:
     changed = True
     while changed:
         changed = False
-        for name, deps in reach.items():
+        for deps in reach.values():
             more = set().union(*(reach.get(d, set()) for d in deps)) - deps
             if more:
                 deps |= more
@@ -89,7 +91,9 @@ def test_the_step_graph_is_the_specs(definitions, pipeline):
         assert waits <= reach[step], f"{step} must wait for {waits - reach[step]}"
     for step, waits in actual.items():
         if step not in fails:
-            assert waits <= allowed[step], f"{step} waits for {waits - allowed[step]}, which the spec does not ask"
+            assert waits <= allowed[step], (
+                f"{step} waits for {waits - allowed[step]}, which the spec does not ask"
+            )
 
 
 def test_every_spec_step_runs_in_exactly_one_sagemaker_step():
@@ -103,7 +107,11 @@ def test_step_names_other_tools_match_on(definitions):
     names = {pipeline: [s["Name"] for s in all_steps(d)] for pipeline, d in definitions.items()}
 
     assert names["inference"] == [
-        "resolve_model", "load_model", "data_quality_gate", "publish_predictions", "data_quality_gate-failed"
+        "resolve_model",
+        "load_model",
+        "data_quality_gate",
+        "publish_predictions",
+        "data_quality_gate-failed",
     ]
     assert names["train"] == ["split", "evaluate", "quality_gate", "baseline", "quality_gate-failed"]
     fail = next(s for s in all_steps(definitions["train"]) if s["Type"] == "Fail")
@@ -152,7 +160,8 @@ def test_every_job_runs_the_image_encrypted_and_isolated_unless_it_calls_aws(def
                     "sagemaker" not in json.dumps(c).lower() for c in arguments["InputDataConfig"]
                 )  # no code channel: the image holds the code
     assert [s["Name"] for s in all_steps(definitions["inference"]) if s["Type"] == "Processing"] == [
-        "load_model", "publish_predictions"
+        "load_model",
+        "publish_predictions",
     ]
 
 
@@ -193,7 +202,10 @@ def test_upsert_creates_both_pipelines_in_moto_and_they_read_back(aws_dev, monke
         described = client.describe_pipeline(PipelineName=name)
         assert described["RoleArn"] == config.sagemaker.execution_role_arn
         stored = json.loads(described["PipelineDefinition"])
-        assert [s["Name"] for s in all_steps(stored)][:2] in (["split", "evaluate"], ["resolve_model", "load_model"])
+        assert [s["Name"] for s in all_steps(stored)][:2] in (
+            ["split", "evaluate"],
+            ["resolve_model", "load_model"],
+        )
     assert [p["PipelineName"] for p in client.list_pipelines()["PipelineSummaries"]] != []
 
 
@@ -202,7 +214,9 @@ def test_consecutive_jobs_hand_over_through_their_state_outputs(definitions):
     evaluate_inputs = {i["InputName"]: i for i in steps["evaluate"]["Arguments"]["ProcessingInputs"]}
     baseline_inputs = {i["InputName"] for i in steps["baseline"]["Arguments"]["ProcessingInputs"]}
 
-    assert evaluate_inputs["split"]["S3Input"]["S3Uri"] == {"Get": "Steps.split.ModelArtifacts.S3ModelArtifacts"}
+    assert evaluate_inputs["split"]["S3Input"]["S3Uri"] == {
+        "Get": "Steps.split.ModelArtifacts.S3ModelArtifacts"
+    }
     assert baseline_inputs == {"split", "evaluate"}
     for earlier, later in pairwise(["split", "evaluate", "baseline"]):
         assert earlier in {i["InputName"] for i in steps[later]["Arguments"]["ProcessingInputs"]}

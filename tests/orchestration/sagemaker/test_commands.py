@@ -29,7 +29,11 @@ def test_definition_prints_one_pipeline_as_sorted_json_without_aws(monkeypatch):
 
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert [p["Name"] for p in document["Parameters"]] == ["BatchData", "ProcessingInstanceType", "ProcessingInstanceCount"]
+    assert [p["Name"] for p in document["Parameters"]] == [
+        "BatchData",
+        "ProcessingInstanceType",
+        "ProcessingInstanceCount",
+    ]
     assert result.stdout.strip() == json.dumps(document, indent=2, sort_keys=True)
 
 
@@ -40,7 +44,10 @@ def test_the_default_image_is_the_environments_repository_at_the_current_commit(
     result = mlops("pipelines", "definition", "--env", "prod", "--pipeline", "train")
 
     assert result.exit_code == 0, result.output
-    assert "222222222222.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-prod-pipeline:" + "f" * 40 in result.stdout
+    assert (
+        "222222222222.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-prod-pipeline:" + "f" * 40
+        in result.stdout
+    )
 
 
 def test_definition_of_a_local_environment_is_a_config_error():
@@ -56,7 +63,9 @@ def test_upsert_then_run_on_moto_prints_the_execution_and_its_console_link(aws_d
     config_dir = str(aws_dev.config_dir)
 
     upserted = mlops("pipelines", "upsert", "--env", "dev", "--config-dir", config_dir, "--image", IMAGE)
-    ran = mlops("pipelines", "run", "train", "--env", "dev", "--config-dir", config_dir, "--input", "s3://b/x.csv")
+    ran = mlops(
+        "pipelines", "run", "train", "--env", "dev", "--config-dir", config_dir, "--input", "s3://b/x.csv"
+    )
 
     assert upserted.exit_code == 0, upserted.output
     assert "mammo-severity-dev-train: arn:aws:sagemaker:us-east-1:123456789012:pipeline/" in upserted.stdout
@@ -64,14 +73,23 @@ def test_upsert_then_run_on_moto_prints_the_execution_and_its_console_link(aws_d
     arn, link = ran.stdout.splitlines()[:2]
     assert arn.startswith("arn:aws:sagemaker:") and link == console_url("us-east-1", arn)
     client = aws_dev.moto.client("sagemaker")
-    [execution] = client.list_pipeline_executions(PipelineName="mammo-severity-dev-train")["PipelineExecutionSummaries"]
+    [execution] = client.list_pipeline_executions(PipelineName="mammo-severity-dev-train")[
+        "PipelineExecutionSummaries"
+    ]
     assert execution["PipelineExecutionArn"] == arn
 
 
 def test_run_on_the_local_backend_runs_the_local_pipeline(tmp_path, prepared_dir):
     result = mlops(
-        "pipelines", "run", "train", "--env", "local", "--work-dir", str(tmp_path),
-        "--input", str(prepared_dir / "train-part1.csv"),
+        "pipelines",
+        "run",
+        "train",
+        "--env",
+        "local",
+        "--work-dir",
+        str(tmp_path),
+        "--input",
+        str(prepared_dir / "train-part1.csv"),
     )
 
     assert result.exit_code == 0, result.output
@@ -99,7 +117,9 @@ def test_a_failed_execution_exits_as_the_local_command_would(failed_step, exit_c
     config = load_environment("dev", REPO / "configs")
 
     with stub, pytest.raises(Exception) as raised:
-        run_module.run_pipeline(config, "train", None, wait=True, echo=lambda m: None, progress=lambda m: None)
+        run_module.run_pipeline(
+            config, "train", None, wait=True, echo=lambda m: None, progress=lambda m: None
+        )
 
     assert raised.value.exit_code == exit_code
     assert failed_step in str(raised.value) and "0.61" in str(raised.value)
@@ -111,7 +131,10 @@ def test_following_reports_each_step_once_as_its_status_changes():
     client = build_client("sagemaker", region="us-east-1", endpoint_url="http://127.0.0.1:9")
     stub = Stubber(client)
     running = [{"StepName": "split", "StepStatus": "Executing"}]
-    done = [{"StepName": "evaluate", "StepStatus": "Succeeded"}, {"StepName": "split", "StepStatus": "Succeeded"}]
+    done = [
+        {"StepName": "evaluate", "StepStatus": "Succeeded"},
+        {"StepName": "split", "StepStatus": "Succeeded"},
+    ]
     for status, steps in (("Executing", running), ("Executing", running), ("Succeeded", done)):
         stub.add_response("describe_pipeline_execution", {"PipelineExecutionStatus": status})
         stub.add_response("list_pipeline_execution_steps", {"PipelineExecutionSteps": steps})

@@ -27,7 +27,9 @@ def local_run(config, prepared_dir, tmp_path):
     services = build_local_services(config, workspace)
     trained = run_train(config, services, workspace, [prepared_dir / "train-part1.csv"])
     version = trained.values["model_version"]
-    services.registry.set_status(version.model_group, version.version, ApprovalStatus.APPROVED, reason="ok", changed_by="a")
+    services.registry.set_status(
+        version.model_group, version.version, ApprovalStatus.APPROVED, reason="ok", changed_by="a"
+    )
     return config, services, workspace, trained
 
 
@@ -88,7 +90,10 @@ def test_inference_jobs_give_local_runner_verdicts_and_predictions(
     channels = {
         "load_model": {
             "batch": prepared_dir / batch,
-            **{name: download(aws_dev, resolved[f"{name.title()}Uri"], tmp_path / name) for name in ("statistics", "constraints")},
+            **{
+                name: download(aws_dev, resolved[f"{name.title()}Uri"], tmp_path / name)
+                for name in ("statistics", "constraints")
+            },
             "model": download(aws_dev, resolved["ArtifactUri"], tmp_path / "model"),
         }
     }
@@ -120,7 +125,18 @@ def download(aws_dev, uri: str, folder):
 
 
 def test_a_crashing_job_exits_with_the_pipeline_failure_code(aws_dev, tmp_path, capsys):
-    code = main(["train", "split", "--run-id", RUN_ID, "--root", str(tmp_path), "--arg", "TrainingData=s3://nowhere/x.csv"])
+    code = main(
+        [
+            "train",
+            "split",
+            "--run-id",
+            RUN_ID,
+            "--root",
+            str(tmp_path),
+            "--arg",
+            "TrainingData=s3://nowhere/x.csv",
+        ]
+    )
 
     assert code != 0
     assert "error" in capsys.readouterr().err
@@ -132,4 +148,9 @@ def test_a_training_job_reads_its_pipeline_and_job_from_the_environment(monkeypa
     environ = {"MLOPS_PIPELINE": "train", "MLOPS_JOB": "split", "MLOPS_RUN_ID": "r", "MLOPS_ENV": "dev"}
     request = parse_request(["train"], environ)
 
-    assert (request.pipeline, request.job, request.run_id, request.environment) == ("train", "split", "r", "dev")
+    assert (request.pipeline, request.job, request.run_id, request.environment) == (
+        "train",
+        "split",
+        "r",
+        "dev",
+    )

@@ -1,4 +1,4 @@
-"""The resolve Lambda: the handler against moto, and its code package run with nothing but the zip on the path."""
+"""The resolve Lambda: the handler against moto, and its package run with nothing but the zip on the path."""
 
 from __future__ import annotations
 
