@@ -1,9 +1,9 @@
 """Model Monitor compatibility both ways, with the real SageMaker SDK (v3, the `aws` extra) and no network.
 
-Our statistics.json, constraints.json and constraint_violations.json load into the `Statistics`,
-`Constraints` and `ConstraintViolations` of `sagemaker.core.model_monitor`; the SDK does not check
-structure, so the fields and types AWS documents are asserted here (AWS, "Schema for Statistics", "Schema
-for Constraints", "Schema for Violations": docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-statistics.html,
+Our statistics.json, constraints.json and constraint_violations.json load into `sagemaker.core.model_monitor`
+`Statistics`, `Constraints` and `ConstraintViolations`; the SDK does not check structure, so the fields and
+types AWS documents are asserted here (AWS, "Schema for Statistics", "Schema for Constraints", "Schema for
+Violations": docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-statistics.html,
 .../model-monitor-byoc-constraints.html, .../model-monitor-interpreting-violations.html). The other way,
 a baseline laid out exactly as SageMaker's analyzer writes it is checked by ours.
 
