@@ -27,6 +27,10 @@ from ml.spec import PipelineSpec, Step
 from ml.train.gate import GateDecision
 from ml.train.train import ModelBundle
 
+# A chunk whose `attrs` hold this key is checked but not scored: on SageMaker every instance checks the whole
+# batch (so each reaches the same verdict) and scores only its own share of the objects.
+CHECK_ONLY = "check_only"
+
 
 @dataclass(frozen=True)
 class BatchSource:
@@ -75,6 +79,9 @@ def _one_pass(
 
     def scored(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for chunk in chunks:
+            if chunk.attrs.get(CHECK_ONLY):
+                yield chunk
+                continue
             # A chunk that cannot be scored still goes through the check, which says why in its report.
             problem = _unscorable(chunk, spec)
             if problem is None:

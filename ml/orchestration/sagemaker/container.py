@@ -4,7 +4,8 @@
 local runner, in process: SageMaker's channels become the steps' named inputs and outputs.
 
 - inputs: `processing/input/<channel>` (`input/data/<channel>` in a training job): `<earlier job>` holds
-  that job's hand-over (a training job's arrives as model.tar.gz), `batch` the batch, `model`,
+  that job's hand-over, one folder per instance (a training job's arrives as model.tar.gz), `batch` the
+  batch's objects (every instance gets them all: see shards.py), `model`,
   `statistics` and `constraints` the approved version's artifacts, named by their digests;
 - outputs: `processing/output/{state,reports,predictions}` (`model/{state,reports}` in a training job):
   the hand-over, the property files and run record, the published predictions.
@@ -28,7 +29,7 @@ from typing import Any
 
 from ml.config.loader import load_environment
 from ml.orchestration.local import LocalRunner, RunResult
-from ml.orchestration.sagemaker.handover import load_values, save_values
+from ml.orchestration.sagemaker.handover import load_shards, save_values
 from ml.orchestration.sagemaker.jobs import Job, plan_jobs
 from ml.orchestration.sagemaker.services import build_job_services
 from ml.spec import PipelineSpec
@@ -55,14 +56,21 @@ class JobPaths:
         return self.outputs / name
 
     def handover_in(self, job: str) -> Path:
-        """The hand-over of an earlier job; a training job's arrives packed as model.tar.gz."""
+        """The hand-over of an earlier job: its `state` output's prefix, one folder per instance; a training
+        job's arrives packed as model.tar.gz, holding /opt/ml/model and so `state/`."""
         folder = self.inputs / job
         packed = folder / "model.tar.gz"
-        if packed.is_file():
-            with tarfile.open(packed) as archive:
-                archive.extractall(folder / "unpacked", filter="data")
-            folder = folder / "unpacked"
-        return folder / "state"
+        if not packed.is_file():
+            return folder
+        with tarfile.open(packed) as archive:
+            archive.extractall(folder / "unpacked", filter="data")
+        return folder / "unpacked" / "state"
+
+    def host(self):
+        """This instance among the job's instances (SageMaker's resourceconfig.json)."""
+        from ml.orchestration.sagemaker.shards import Host
+
+        return Host.read(self.root / ("input/config" if self.training else "config") / "resourceconfig.json")
 
 
 @dataclass(frozen=True)
@@ -103,10 +111,12 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = print) -> Run
     values.update(services.parameters(_needed(spec, job, values)))
     sub = _job_spec(spec, job, values)
     services.persist_handed_over(spec, values)
-    runner = LocalRunner(services.artifacts, services.notifier, paths.output("reports") / "runs", progress)
+    host = paths.host().name
+    runs = paths.output("reports") / "runs" / host
+    runner = LocalRunner(services.artifacts, services.notifier, runs, progress)
     result = runner.run(sub, values, services.input_digests, request.run_id)
     produced = [o for step in sub.steps for o in step.outputs if o in result.values]
-    save_values(result.values, [*produced, *services.handover], paths.output("state"))
+    save_values(result.values, [*produced, *services.handover], paths.output("state") / host)
     write_reports(result, job, paths.output("reports"))
     return result
 
@@ -125,7 +135,7 @@ def _handed_over(jobs: Sequence[Job], job: Job, paths: JobPaths) -> dict[str, An
     for earlier in jobs[: jobs.index(job)]:
         if earlier.kind != "lambda":
             values.update(
-                load_values(paths.handover_in(earlier.name), paths.output("predictions") / "predictions")
+                load_shards(paths.handover_in(earlier.name), paths.output("predictions") / "predictions")
             )
     return values
 

@@ -12,6 +12,7 @@ import hashlib
 import json
 import pickle
 import shutil
+import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,10 @@ def save_values(values: Mapping[str, Any], names: Iterable[str], folder: Path) -
         value = values[name]
         if isinstance(value, PredictionWriter):
             target = folder / f"{name}.staged{value.final.suffix}"
-            shutil.copyfile(value.path, target)
+            if value.rows:  # a shard with no objects of its own to score staged nothing
+                shutil.copyfile(value.path, target)
+            else:
+                target.write_bytes(b"")
             entry = {"predictions": target.name, "rows": value.rows, "positives": value.positives}
         else:
             target = folder / f"{name}.pickle"
@@ -61,11 +65,33 @@ def load_values(folder: Path, predictions_path: Path | None = None) -> dict[str,
     return values
 
 
+def load_shards(folder: Path, predictions_path: Path) -> dict[str, Any]:
+    """The hand-over of a job that ran on one or more instances (`folder/<host>/`), shards merged.
+
+    Every instance computed the same values except its share of the predictions: the values come from the
+    first host, the staged predictions of all hosts are joined in host order.
+    """
+    from ml.orchestration.sagemaker.shards import merge_staged
+
+    hosts = sorted(path for path in folder.iterdir() if path.is_dir()) if folder.is_dir() else []
+    if not hosts:
+        raise ArtifactIntegrityError(f"{folder}: no hand-over; the job before this one wrote none")
+    scratch = Path(tempfile.mkdtemp(prefix="shards-"))
+    shards = [load_values(host, scratch / host.name / predictions_path.name) for host in hosts]
+    values = dict(shards[0])
+    for name, value in values.items():
+        if isinstance(value, PredictionWriter):
+            final = predictions_path.with_suffix(value.final.suffix)
+            values[name] = merge_staged([shard[name] for shard in shards], final)
+    return values
+
+
 def _restage(source: Path, entry: Mapping[str, Any], predictions_path: Path) -> PredictionWriter:
     writer = PredictionWriter(predictions_path.with_suffix(source.suffix))
-    writer.path.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, writer.path)
     writer.rows, writer.positives = int(entry["rows"]), int(entry["positives"])
+    if writer.rows:
+        writer.path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, writer.path)
     return writer
 
 

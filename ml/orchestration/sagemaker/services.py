@@ -156,20 +156,25 @@ class JobServices:
         }
 
     def _batch(self) -> Any:
-        from ml.inference.pipeline import BatchSource
+        from ml.orchestration.sagemaker.shards import ShardedBatch
 
-        files = sorted(p for p in (self.paths.inputs / "batch").rglob("*") if p.is_file())
-        if len(files) != 1:
+        files = self._batch_files()
+        if len({path.suffix.lower() for path in files}) != 1:
             raise ConfigError(
-                f"job {self.job.name}: expected one batch file in {self.paths.inputs / 'batch'}, found "
-                f"{len(files)}; point BatchData at one CSV or Parquet object"
+                f"job {self.job.name}: BatchData must name CSV or Parquet objects of one format; found "
+                f"{[path.name for path in files] or 'nothing'} in {self.paths.inputs / 'batch'}"
             )
-        self.input_digests[files[0].name] = file_sha256(files[0])
-        return BatchSource(files[0], self.config.dataset, self.config.monitoring.chunk_rows)
+        self.input_digests.update({path.name: file_sha256(path) for path in files})
+        mine = frozenset(self.paths.host().share(files))
+        return ShardedBatch(tuple(files), mine, self.config.dataset, self.config.monitoring.chunk_rows)
+
+    def _batch_files(self) -> list[Path]:
+        folder = self.paths.inputs / "batch"
+        return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
     def _predictions_path(self) -> Path:
-        batch = next((p for p in (self.paths.inputs / "batch").rglob("*") if p.is_file()), None)
-        parquet = batch is not None and batch.suffix.lower() in (".parquet", ".pq")
+        files = self._batch_files()
+        parquet = bool(files) and files[0].suffix.lower() in (".parquet", ".pq")
         return self.paths.output("predictions") / ("predictions.parquet" if parquet else "predictions.csv")
 
 

@@ -83,36 +83,68 @@ def test_inference_jobs_give_local_runner_verdicts_and_predictions(
     config, services, workspace, _ = local_run
     local = run_inference(config, services, workspace, prepared_dir / batch, tmp_path / "local-out")
     train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "train-jobs")
-    registry = build_sagemaker_registry(aws_dev.config, None)
-    registry.set_status(aws_dev.config.model_group, 1, ApprovalStatus.APPROVED, reason="ok", changed_by="a")
 
-    resolved = handler({}, None)
-    channels = {
-        "load_model": {
-            "batch": prepared_dir / batch,
-            **{
-                name: download(aws_dev, resolved[f"{name.title()}Uri"], tmp_path / name)
-                for name in ("statistics", "constraints")
-            },
-            "model": download(aws_dev, resolved["ArtifactUri"], tmp_path / "model"),
-        }
-    }
-    arguments = {name: str(resolved[name]) for name in resolved}
-    run = simulate("inference", tmp_path / "jobs", RUN_ID, arguments, channels)
+    run = score_on_sagemaker(aws_dev, [prepared_dir / batch], tmp_path)
 
     verdict = run.verdict("data_quality_gate")
     assert verdict["passed"] is (local.run.status == "succeeded")
     assert verdict["reasons"] == (local.run.record.reasons or ["no violations"])
-    violations = run.reports("load_model") / "runs" / RUN_ID / "outputs" / "data_quality"
+    violations = run.reports("load_model") / "runs" / "algo-1" / RUN_ID / "outputs" / "data_quality"
     assert (violations / "constraint_violations.json").read_text() == (
         local.report_dir / "constraint_violations.json"
     ).read_text()
     published = run.roots.get("publish_predictions")
     if local.run.status == "succeeded":
-        predictions = published / "processing/output/predictions/predictions.csv"
+        predictions = published[0] / "processing/output/predictions/predictions.csv"
         assert predictions.read_bytes() == local.predictions_path.read_bytes()
     else:
         assert published is None
+
+
+def score_on_sagemaker(aws_dev, batch_files, tmp_path, instances: int = 1):
+    """Approve version 1, resolve it with the Lambda handler, then run the inference jobs on `batch_files`."""
+    registry = build_sagemaker_registry(aws_dev.config, None)
+    registry.set_status(aws_dev.config.model_group, 1, ApprovalStatus.APPROVED, reason="ok", changed_by="a")
+    resolved = handler({}, None)
+    models = {
+        name: [download(aws_dev, resolved[key], tmp_path / name)]
+        for name, key in (
+            ("model", "ArtifactUri"),
+            ("statistics", "StatisticsUri"),
+            ("constraints", "ConstraintsUri"),
+        )
+    }
+    channels = {"load_model": {"batch": list(batch_files), **models}}
+    arguments = {name: str(resolved[name]) for name in resolved}
+    return simulate("inference", tmp_path / "jobs", RUN_ID, arguments, channels, {"load_model": instances})
+
+
+def test_a_batch_of_several_objects_is_scored_in_shards_and_judged_as_a_whole(
+    aws_dev, local_run, prepared_dir, tmp_path
+):
+    import pandas as pd
+
+    config, services, workspace, _ = local_run
+    local = run_inference(config, services, workspace, prepared_dir / "batch.csv", tmp_path / "local-out")
+    rows = pd.read_csv(prepared_dir / "batch.csv", dtype=str, keep_default_na=False)
+    parts = []
+    for index, part in enumerate([rows.iloc[:70], rows.iloc[70:140], rows.iloc[140:]]):
+        parts.append(tmp_path / "objects" / f"part-{index}.csv")
+        parts[-1].parent.mkdir(exist_ok=True)
+        part.to_csv(parts[-1], index=False)
+    train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "train-jobs")
+
+    run = score_on_sagemaker(aws_dev, parts, tmp_path, instances=2)
+
+    assert local.run.status == "succeeded"
+    assert run.verdict("data_quality_gate")["passed"] is True  # every instance judged all three objects
+    staged = [
+        json.loads((root / "processing/output/state" / root.name / "handover.json").read_text())
+        for root in run.roots["load_model"]
+    ]
+    assert [entry["staged_predictions"]["rows"] for entry in staged] == [140, len(rows) - 140]
+    predictions = run.roots["publish_predictions"][0] / "processing/output/predictions/predictions.csv"
+    assert predictions.read_bytes() == local.predictions_path.read_bytes()
 
 
 def download(aws_dev, uri: str, folder):
