@@ -3,10 +3,9 @@
 # `python -m ml.orchestration.sagemaker.container` in it, with the libraries of requirements.lock (hashes
 # checked), so SageMaker runs the code and libraries `make test` tested. The SageMaker SDK is not in it:
 # only `mlops pipelines definition|upsert` (on a workstation or in CI) needs the `aws` extra.
-# Build: `make image` (tags it with the commit). The base is pinned by digest; bump it deliberately.
-ARG BASE_IMAGE=python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
-
-FROM ${BASE_IMAGE} AS build
+# Build: `make image` (tags it with the commit). Both stages use the same base pinned by digest (written out,
+# not an ARG, so scanners see the pin); bump both together, deliberately.
+FROM python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91 AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 WORKDIR /build
 COPY requirements.lock ./
@@ -19,7 +18,7 @@ RUN /opt/venv/bin/pip install --no-deps --no-build-isolation . \
     && /opt/venv/bin/pip uninstall --yes pip setuptools wheel
 
 # The final stage gets the finished virtual environment only: no compilers, no pip, no build files.
-FROM ${BASE_IMAGE}
+FROM python:3.11-slim-bookworm@sha256:2e32f7d302adc1c37428355c1e646897c0c53f4fd60b6a551245fb90ee129f91
 ARG GIT_COMMIT=unknown
 LABEL org.opencontainers.image.title="mlops-gitops pipeline" \
       org.opencontainers.image.revision="${GIT_COMMIT}"

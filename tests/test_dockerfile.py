@@ -35,11 +35,10 @@ def stages(text: str) -> list[list[tuple[str, str]]]:
     return found
 
 
-def test_every_base_image_is_pinned_by_digest():
-    text = DOCKERFILE.read_text()
-    [default] = re.findall(r"ARG BASE_IMAGE=(\S+)", text)
-    assert re.fullmatch(r"python:3\.11[\w.-]*@sha256:[0-9a-f]{64}", default)
-    assert all(args.split()[0] == "${BASE_IMAGE}" for kind, args in instructions(text) if kind == "FROM")
+def test_every_stage_starts_from_the_same_base_pinned_by_digest():
+    bases = {args.split()[0] for kind, args in instructions(DOCKERFILE.read_text()) if kind == "FROM"}
+    assert len(bases) == 1
+    assert re.fullmatch(r"python:3\.11[\w.-]*@sha256:[0-9a-f]{64}", bases.pop())
 
 
 def test_libraries_come_from_the_lock_with_hashes_checked():
@@ -83,7 +82,8 @@ def test_the_build_context_holds_only_what_the_image_copies():
 @pytest.mark.skipif(not CHECKOV.is_file(), reason="checkov's tool environment (make checkov-setup) is absent")
 def test_checkov_dockerfile_checks_pass(tmp_path: Path):
     done = subprocess.run(
-        [str(CHECKOV), "--framework", "dockerfile", "-f", str(DOCKERFILE), "--output", "json", "--quiet"],
+        # --skip-download: checkov otherwise fetches guidelines from its vendor's API
+        [str(CHECKOV), "--framework", "dockerfile", "-f", str(DOCKERFILE), "--output", "json", "--skip-download"],
         capture_output=True,
         text=True,
         timeout=300,
