@@ -83,7 +83,16 @@ def test_the_build_context_holds_only_what_the_image_copies():
 def test_checkov_dockerfile_checks_pass(tmp_path: Path):
     done = subprocess.run(
         # --skip-download: checkov otherwise fetches guidelines from its vendor's API
-        [str(CHECKOV), "--framework", "dockerfile", "-f", str(DOCKERFILE), "--output", "json", "--skip-download"],
+        [
+            str(CHECKOV),
+            "--framework",
+            "dockerfile",
+            "-f",
+            str(DOCKERFILE),
+            "--output",
+            "json",
+            "--skip-download",
+        ],
         capture_output=True,
         text=True,
         timeout=300,

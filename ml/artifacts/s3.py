@@ -8,6 +8,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ml.artifacts import ArtifactRef
+from ml.artifacts.codecs import verified
 from ml.errors import ArtifactIntegrityError
 
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256: lets a put skip an identical object without reading it
@@ -48,13 +49,7 @@ class S3ArtifactStore:
             if _code(error) in _MISSING:
                 raise ArtifactIntegrityError(f"artifact {ref.uri} is missing from the store") from None
             raise
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != ref.sha256:
-            raise ArtifactIntegrityError(
-                f"artifact {ref.uri} is corrupt: expected sha256 {ref.sha256}, found {actual}; "
-                "restore an earlier object version (the bucket is versioned) or retrain"
-            )
-        return data
+        return verified(ref, data, "restore an earlier object version (the bucket is versioned) or retrain")
 
     def exists(self, key: str) -> bool:
         return self._stored_digest(self._object_key(key)) is not None
