@@ -13,25 +13,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from ml.config.schema import EnvironmentConfig
-from ml.orchestration.sagemaker.jobs import Job, plan_jobs
-from ml.orchestration.sagemaker.lambda_handler import ENVIRONMENT_VARIABLE, OUTPUTS
-from ml.orchestration.sagemaker.naming import (
-    PIPELINES,
-    failed_step_name,
-    pipeline_image_uri,
-    pipeline_name,
-)
+from ml.orchestration.sagemaker.container import pipeline_spec
+from ml.orchestration.sagemaker.jobs import plan_jobs
+from ml.orchestration.sagemaker.naming import PIPELINES, pipeline_image_uri, pipeline_name
 from ml.orchestration.sagemaker.steps import PipelineContext, build_steps
 
-ENTRYPOINT = ["python", "-m", "ml.orchestration.sagemaker.container"]
 DEFAULT_TRAINING_INSTANCE = "ml.m5.large"
 DEFAULT_PROCESSING_INSTANCE = "ml.m5.large"
-
-
-def pipeline_spec(name: str):
-    from ml.orchestration.sagemaker.container import pipeline_spec as spec
-
-    return spec(name)
 
 
 def build_pipeline(config: EnvironmentConfig, name: str, image: str, session: Any) -> Any:
@@ -132,16 +120,3 @@ def _require_sagemaker(config: EnvironmentConfig) -> None:
             f"environment {config.name}: pipelines run on SageMaker only in an environment with aws:, "
             "sagemaker: and notifications: sections (backend: sagemaker), e.g. --env dev"
         )
-
-
-__all__ = [
-    "ENTRYPOINT",
-    "ENVIRONMENT_VARIABLE",
-    "OUTPUTS",
-    "Job",
-    "build_pipeline",
-    "definition_json",
-    "failed_step_name",
-    "render_definitions",
-    "upsert_pipelines",
-]

@@ -143,7 +143,7 @@ def _inputs(context: PipelineContext, job: Job) -> list[Any]:
         return ProcessingInput(input_name=name, s3_input=s3)
 
     channels = []
-    for earlier in context.jobs[: context.jobs.index(job)] if job in context.jobs else context.jobs:
+    for earlier in context.jobs:  # the jobs built so far: those before this one
         step = context.built[earlier.name]
         if earlier.kind == "training":
             channels.append(channel(earlier.name, step.properties.ModelArtifacts.S3ModelArtifacts))
