@@ -125,8 +125,10 @@ def _find(jobs: Sequence[Job], name: str) -> Job:
     for job in jobs:
         if job.name == name and job.kind != "lambda":
             return job
+    from ml.errors import ConfigError
+
     names = [job.name for job in jobs if job.kind != "lambda"]
-    raise ValueError(f"no job {name!r} in this pipeline; expected one of {names}")
+    raise ConfigError(f"no job {name!r} in this pipeline; expected one of {names}")
 
 
 def _handed_over(jobs: Sequence[Job], job: Job, paths: JobPaths) -> dict[str, Any]:
