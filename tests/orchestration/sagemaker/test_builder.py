@@ -220,3 +220,26 @@ def test_consecutive_jobs_hand_over_through_their_state_outputs(definitions):
     assert baseline_inputs == {"split", "evaluate"}
     for earlier, later in pairwise(["split", "evaluate", "baseline"]):
         assert earlier in {i["InputName"] for i in steps[later]["Arguments"]["ProcessingInputs"]}
+
+
+def test_sessions_opt_out_of_telemetry_and_validate_that_config_once(dev, monkeypatch):
+    import jsonschema
+    from sagemaker.core.common_utils import resolve_value_from_config
+    from sagemaker.core.config.config_manager import SageMakerConfig
+    from sagemaker.core.config.config_schema import TELEMETRY_OPT_OUT_PATH
+
+    from ml.orchestration.sagemaker.builder import build_pipeline, definition_json
+    from ml.orchestration.sagemaker.session import pipeline_session
+
+    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
+    session = pipeline_session(dev.aws.region, dev.aws.artifact_bucket, render_only=True)
+    calls = []
+    original = jsonschema.validate
+    monkeypatch.setattr(jsonschema, "validate", lambda *a, **k: calls.append(a) or original(*a, **k))
+
+    definition_json(build_pipeline(dev, "inference", IMAGE, session))
+
+    assert resolve_value_from_config(config_path=TELEMETRY_OPT_OUT_PATH, sagemaker_session=session) is True
+    assert calls == []  # every lookup during the build reused the first validation
+    with pytest.raises(jsonschema.ValidationError):  # any other config is still validated by the SDK
+        SageMakerConfig.validate_sagemaker_config({"SchemaVersion": "1.0", "SageMaker": {"Unknown": 1}})
