@@ -33,6 +33,20 @@ class AWSEnvironment:
         return f"s3://{self.config.aws.artifact_bucket}/{key}"
 
 
+# What rendering sets in the process when unset (session.py); set here so it is undone after each test.
+SDK_ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "SAGEMAKER_VALIDATE_ROLE": "false",  # moto does not implement iam:SimulatePrincipalPolicy
+}
+
+
+@pytest.fixture(autouse=True)
+def sdk_environment(monkeypatch):
+    for name, value in SDK_ENVIRONMENT.items():
+        monkeypatch.setenv(name, value)
+
+
 @pytest.fixture
 def aws_config_dir(tmp_path) -> Path:
     target = tmp_path / "configs"

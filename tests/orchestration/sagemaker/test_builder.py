@@ -14,6 +14,7 @@ from ml.orchestration.sagemaker.builder import all_steps, billed_jobs, render_de
 from ml.orchestration.sagemaker.container import pipeline_spec
 from ml.orchestration.sagemaker.jobs import job_of_step, plan_jobs
 from tests.conftest import REPO
+from tests.orchestration.sagemaker.conftest import SDK_ENVIRONMENT
 
 if importlib.util.find_spec("sagemaker") is None:  # importing v3 needs a region first: look, do not import
     pytest.skip("the aws extra (make setup-aws) builds definitions", allow_module_level=True)
@@ -30,7 +31,8 @@ def dev():
 @pytest.fixture(scope="module")
 def definitions(dev):
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
+        for name, value in SDK_ENVIRONMENT.items():
+            patch.setenv(name, value)
         rendered = json.loads(render_definitions(dev, IMAGE, None))
     return {name.rsplit("-", 1)[1]: definition for name, definition in rendered.items()}
 
@@ -165,8 +167,7 @@ def test_every_job_runs_the_image_encrypted_and_isolated_unless_it_calls_aws(def
     ]
 
 
-def test_no_job_receives_uploaded_code_and_the_json_is_stable(definitions, dev, monkeypatch):
-    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
+def test_no_job_receives_uploaded_code_and_the_json_is_stable(definitions, dev):
     again = json.loads(render_definitions(dev, IMAGE, None))
 
     assert {name.rsplit("-", 1)[1]: d for name, d in again.items()} == definitions
@@ -186,10 +187,9 @@ def test_a_local_environment_has_no_pipelines_to_render():
         render_definitions(load_environment("local", REPO / "configs"), IMAGE, None)
 
 
-def test_upsert_creates_both_pipelines_in_moto_and_they_read_back(aws_dev, monkeypatch):
+def test_upsert_creates_both_pipelines_in_moto_and_they_read_back(aws_dev):
     from ml.orchestration.sagemaker.session import pipeline_session
 
-    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
     config = aws_dev.config
     session = pipeline_session(config.aws.region, config.aws.artifact_bucket, render_only=False)
 
@@ -231,7 +231,6 @@ def test_sessions_opt_out_of_telemetry_and_validate_that_config_once(dev, monkey
     from ml.orchestration.sagemaker.builder import build_pipeline, definition_json
     from ml.orchestration.sagemaker.session import pipeline_session
 
-    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
     session = pipeline_session(dev.aws.region, dev.aws.artifact_bucket, render_only=True)
     calls = []
     original = jsonschema.validate

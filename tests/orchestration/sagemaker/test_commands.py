@@ -23,8 +23,7 @@ def mlops(*args: str):
 
 
 @needs_sdk
-def test_definition_prints_one_pipeline_as_sorted_json_without_aws(monkeypatch):
-    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
+def test_definition_prints_one_pipeline_as_sorted_json_without_aws():
     result = mlops("pipelines", "definition", "--env", "dev", "--pipeline", "inference", "--image", IMAGE)
 
     assert result.exit_code == 0, result.output
@@ -39,7 +38,6 @@ def test_definition_prints_one_pipeline_as_sorted_json_without_aws(monkeypatch):
 
 @needs_sdk
 def test_the_default_image_is_the_environments_repository_at_the_current_commit(monkeypatch):
-    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
     monkeypatch.setenv("MLOPS_GIT_COMMIT", "f" * 40)
     result = mlops("pipelines", "definition", "--env", "prod", "--pipeline", "train")
 
@@ -58,8 +56,7 @@ def test_definition_of_a_local_environment_is_a_config_error():
 
 
 @needs_sdk
-def test_upsert_then_run_on_moto_prints_the_execution_and_its_console_link(aws_dev, monkeypatch):
-    monkeypatch.setenv("SAGEMAKER_VALIDATE_ROLE", "false")
+def test_upsert_then_run_on_moto_prints_the_execution_and_its_console_link(aws_dev):
     config_dir = str(aws_dev.config_dir)
 
     upserted = mlops("pipelines", "upsert", "--env", "dev", "--config-dir", config_dir, "--image", IMAGE)
