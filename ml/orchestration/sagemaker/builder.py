@@ -84,15 +84,14 @@ def definition_json(pipeline: Any) -> str:
 
 def render_definitions(config: EnvironmentConfig, image: str | None, names: Sequence[str] | None) -> str:
     """One pipeline's definition, or every pipeline's keyed by name; no credentials, no network."""
-    from ml.orchestration.sagemaker.session import pipeline_session
+    from ml.orchestration.sagemaker.session import pipeline_session, rendering
 
     _require_sagemaker(config)
-    session = pipeline_session(config.aws.region, config.aws.artifact_bucket, render_only=True)
     uri = image or pipeline_image_uri(config)
     chosen = list(names or PIPELINES)
-    rendered = {
-        name: json.loads(definition_json(build_pipeline(config, name, uri, session))) for name in chosen
-    }
+    with rendering():
+        session = pipeline_session(config.aws.region, config.aws.artifact_bucket, render_only=True)
+        rendered = {n: json.loads(definition_json(build_pipeline(config, n, uri, session))) for n in chosen}
     document = rendered[chosen[0]] if names else {pipeline_name(config, n): d for n, d in rendered.items()}
     return json.dumps(document, indent=2, sort_keys=True)
 

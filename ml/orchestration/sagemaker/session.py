@@ -11,6 +11,8 @@ Two measured problems (see docs/aws-pipelines.md):
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 TELEMETRY_OPT_OUT: dict[str, Any] = {
@@ -39,15 +41,33 @@ def pipeline_session(region: str, bucket: str, *, render_only: bool) -> Any:
     from sagemaker.core.workflow.pipeline_context import PipelineSession
 
     if render_only:
-        # The SDK builds clients at import and on its own sessions; without credentials botocore would ask
-        # the instance metadata service (169.254.169.254) for some. Rendering needs none.
-        os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
         boto = boto3.Session(
             aws_access_key_id=RENDER_CREDENTIALS, aws_secret_access_key=RENDER_CREDENTIALS, region_name=region
         )
     else:
         boto = boto3.Session(region_name=region)
     return PipelineSession(boto_session=boto, default_bucket=bucket, sagemaker_config=TELEMETRY_OPT_OUT)
+
+
+# Rendering makes no AWS call. Without these the SDK would: it checks the role with
+# iam:SimulatePrincipalPolicy when a job is defined, and it creates boto3 clients at import and on sessions
+# of its own, for which botocore would ask the instance metadata service (169.254.169.254) for credentials.
+RENDERING_ENVIRONMENT = {"SAGEMAKER_VALIDATE_ROLE": "false", "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+@contextmanager
+def rendering() -> Iterator[None]:
+    """Set RENDERING_ENVIRONMENT while definitions are built; restore the environment after."""
+    saved = {name: os.environ.get(name) for name in RENDERING_ENVIRONMENT}
+    os.environ.update(RENDERING_ENVIRONMENT)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 _validated: set[int] = set()

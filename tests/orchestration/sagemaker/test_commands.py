@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 
 import pytest
 from botocore.stub import Stubber
@@ -23,7 +24,16 @@ def mlops(*args: str):
 
 
 @needs_sdk
-def test_definition_prints_one_pipeline_as_sorted_json_without_aws():
+def test_definition_prints_one_pipeline_as_sorted_json_without_aws(monkeypatch):
+    # Unset: rendering itself must keep the SDK from checking the role or looking for credentials; the
+    # socket guard turns any attempt into a failure.
+    for name in (
+        "SAGEMAKER_VALIDATE_ROLE",
+        "AWS_EC2_METADATA_DISABLED",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_ENDPOINT_URL",
+    ):
+        monkeypatch.delenv(name, raising=False)
     result = mlops("pipelines", "definition", "--env", "dev", "--pipeline", "inference", "--image", IMAGE)
 
     assert result.exit_code == 0, result.output
@@ -34,6 +44,7 @@ def test_definition_prints_one_pipeline_as_sorted_json_without_aws():
         "ProcessingInstanceCount",
     ]
     assert result.stdout.strip() == json.dumps(document, indent=2, sort_keys=True)
+    assert "SAGEMAKER_VALIDATE_ROLE" not in os.environ  # restored after rendering
 
 
 @needs_sdk
