@@ -84,11 +84,11 @@ def run_train(
     }
     result = _runner(services, workspace, progress).run(TRAIN_PIPELINE, parameters, digests, run_id)
     if result.status == "succeeded":
-        services.notifier.notify(_registration_event(result.values["model_version"], run_id))
+        services.notifier.notify(registration_event(result.values["model_version"], run_id))
     return result
 
 
-def _registration_event(version, run_id: str) -> RunEvent:
+def registration_event(version, run_id: str) -> RunEvent:
     """Registered, or the same artifact as an earlier version: then say what that version's status is."""
     details = {
         "version": version.version,

@@ -118,6 +118,11 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = print) -> Run
     produced = [o for step in sub.steps for o in step.outputs if o in result.values]
     save_values(result.values, [*produced, *services.handover], paths.output("state") / host)
     write_reports(result, job, paths.output("reports"))
+    if result.status == "succeeded" and "model_version" in produced and spec.name == "train":
+        from ml.orchestration.workflows import registration_event
+
+        # As `mlops train` does after a local run: people hear of the new version to review.
+        services.notifier.notify(registration_event(result.values["model_version"], request.run_id))
     return result
 
 

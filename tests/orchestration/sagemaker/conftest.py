@@ -6,6 +6,7 @@ and the registry, so every resource the jobs and the Lambda address exists in mo
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,13 @@ class AWSEnvironment:
     config: EnvironmentConfig
     config_dir: Path
     moto: MotoServer
+    alerts_queue: str
+
+    def notifications(self) -> list[dict]:
+        """The events published to the environment's topic so far."""
+        sqs = self.moto.client("sqs")
+        messages = sqs.receive_message(QueueUrl=self.alerts_queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
 
     def upload(self, path: Path, key: str) -> str:
         self.moto.client("s3").upload_file(str(path), self.config.aws.artifact_bucket, key)
@@ -71,4 +79,14 @@ def aws_dev(fresh_moto: MotoServer, aws_config_dir: Path, monkeypatch) -> AWSEnv
     fresh_moto.client("s3").create_bucket(Bucket=config.aws.artifact_bucket)
     fresh_moto.client("sns").create_topic(Name=config.notifications.topic_name)
     fresh_moto.client("sagemaker").create_model_package_group(ModelPackageGroupName=config.model_group)
-    return AWSEnvironment(config, aws_config_dir, fresh_moto)
+    return AWSEnvironment(config, aws_config_dir, fresh_moto, _subscribe(fresh_moto, config))
+
+
+def _subscribe(moto: MotoServer, config: EnvironmentConfig) -> str:
+    """An SQS queue subscribed to the environment's topic, as an e-mail subscriber would be."""
+    sqs = moto.client("sqs")
+    queue = sqs.create_queue(QueueName="dev-alerts-reader")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic = f"arn:aws:sns:{config.aws.region}:{ACCOUNT_ID}:{config.notifications.topic_name}"
+    moto.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return queue

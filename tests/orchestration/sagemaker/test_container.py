@@ -64,6 +64,8 @@ def test_train_jobs_register_the_version_local_runner_registers(aws_dev, local_r
     )
     assert head["ServerSideEncryption"] == "aws:kms"
     assert run.verdict("quality_gate")["passed"] is True
+    [event] = aws_dev.notifications()
+    assert (event["kind"], event["run_id"], event["details"]["version"]) == ("model_registered", RUN_ID, 1)
 
 
 def test_a_gate_the_model_misses_stops_before_baseline_and_registration(aws_dev, prepared_dir, tmp_path):
