@@ -4,9 +4,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench lock clean checkov-setup checkov checkov-lock ci-tools-setup ci-tools-lock workflow-lint
+AWS_STAMP := $(VENV)/.installed-aws
+IMAGE_TAG ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+IMAGE ?= mlops-gitops-pipeline:$(IMAGE_TAG)
+
+.PHONY: setup setup-aws demo test lint bench lock image lambda-package clean checkov-setup checkov checkov-lock \
+	ci-tools-setup ci-tools-lock workflow-lint
 
 setup: $(STAMP)
+
+# The `aws` extra (SageMaker SDK v3, ~1 GB): what `mlops pipelines definition|upsert` and their tests need.
+# `make demo` never installs it. requirements-aws.lock is compiled against requirements.lock, so the
+# packages both hold are the same versions.
+setup-aws: $(AWS_STAMP)
 
 # The stamp depends on the lock and the project metadata, so a second `make` installs nothing.
 $(STAMP): requirements.lock pyproject.toml
@@ -15,10 +25,14 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
+$(AWS_STAMP): $(STAMP) requirements-aws.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements-aws.lock
+	touch $(AWS_STAMP)
+
 demo: setup
 	$(BIN)/mlops demo $(DEMO_ARGS)
 
-test: setup checkov-setup ci-tools-setup
+test: setup-aws checkov-setup ci-tools-setup
 	$(BIN)/ruff check ml tests benchmarks
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -28,7 +42,7 @@ lint: setup
 
 # Speed as ratios against baselines measured in the same run (never asserted in tests); QUICK=1 for the
 # short variant. Prints one table and writes benchmarks/results/latest.{json,md}.
-bench: setup
+bench: setup-aws
 	$(BIN)/python benchmarks/run_all.py $(if $(filter 1,$(QUICK)),--quick)
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs pip-tools in a scratch venv).
@@ -36,6 +50,16 @@ lock:
 	$(PYTHON) -m venv /tmp/mlops-piptools && /tmp/mlops-piptools/bin/pip install --quiet pip-tools
 	/tmp/mlops-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --strip-extras \
 		-o requirements.lock pyproject.toml
+	/tmp/mlops-piptools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --extra dev --extra aws \
+		--strip-extras -c requirements.lock -o requirements-aws.lock pyproject.toml
+
+# The pipeline image (Dockerfile), tagged with the commit; needs a Docker daemon (not in CI here).
+image:
+	docker build --build-arg GIT_COMMIT=$(IMAGE_TAG) -t $(IMAGE) .
+
+# The resolve Lambda's code: build/resolve-lambda.zip (Terraform's workload stack deploys it).
+lambda-package: setup
+	$(BIN)/python -m ml.orchestration.sagemaker.lambda_package build/resolve-lambda.zip
 
 # checkov pins its own boto3 (1.35.x, older than the project's), so it runs from its own venv and lock.
 CHECKOV_VENV := .venv-checkov

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ml.commands import approvals, compare, config, monitor, pipelines
+from ml.commands import approvals, aws_pipelines, compare, config, monitor, pipelines
 from ml.commands.base import Context, MlopsGroup, shared_options
 
 
@@ -29,6 +29,7 @@ for command in (
     approvals.policy,
     config.config,
     monitor.monitor,
+    aws_pipelines.pipelines,
 ):
     cli.add_command(command)
 

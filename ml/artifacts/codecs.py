@@ -35,6 +35,20 @@ def content_key(digest: str) -> str:
     return f"sha256/{digest[:2]}/{digest}"
 
 
+def verified(ref: ArtifactRef, data: bytes, remedy: str) -> bytes:
+    """`data` when its SHA-256 is `ref.sha256`, as every store checks on reading.
+
+    Raises:
+        ArtifactIntegrityError: the digests differ; the message names the URI, both digests and `remedy`.
+    """
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != ref.sha256:
+        raise ArtifactIntegrityError(
+            f"artifact {ref.uri} is corrupt: expected sha256 {ref.sha256}, found {actual}; {remedy}"
+        )
+    return data
+
+
 def put_content(store: ArtifactStore, data: bytes) -> ArtifactRef:
     """Store bytes under their own digest; storing the same bytes twice is a no-op."""
     return store.put_bytes(content_key(hashlib.sha256(data).hexdigest()), data)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from ml.artifacts import ArtifactRef
+from ml.artifacts.codecs import verified
 from ml.errors import ArtifactIntegrityError
 
 
@@ -30,13 +31,7 @@ class LocalArtifactStore:
             data = path.read_bytes()
         except FileNotFoundError:
             raise ArtifactIntegrityError(f"artifact {ref.uri} is missing from the store") from None
-        actual = hashlib.sha256(data).hexdigest()
-        if actual != ref.sha256:
-            raise ArtifactIntegrityError(
-                f"artifact {ref.uri} is corrupt: expected sha256 {ref.sha256}, found {actual}; "
-                "restore it from a backup or retrain"
-            )
-        return data
+        return verified(ref, data, "restore it from a backup or retrain")
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()

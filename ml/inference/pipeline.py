@@ -22,10 +22,14 @@ from ml.inference.score import PredictionWriter, publish_predictions, score_batc
 from ml.monitoring.baseline import DataBaseline
 from ml.monitoring.quality import DataQualityReport, check_data_quality
 from ml.notify import EventKind
-from ml.orchestration.spec import PipelineSpec, Step
 from ml.registry import ModelVersion
+from ml.spec import PipelineSpec, Step
 from ml.train.gate import GateDecision
 from ml.train.train import ModelBundle
+
+# A chunk whose `attrs` hold this key is checked but not scored: on SageMaker every instance checks the whole
+# batch (so each reaches the same verdict) and scores only its own share of the objects.
+CHECK_ONLY = "check_only"
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,9 @@ def _one_pass(
 
     def scored(chunks: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for chunk in chunks:
+            if chunk.attrs.get(CHECK_ONLY):
+                yield chunk
+                continue
             # A chunk that cannot be scored still goes through the check, which says why in its report.
             problem = _unscorable(chunk, spec)
             if problem is None:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ml.artifacts import ArtifactStore
 from ml.artifacts.codecs import get_content, get_json
 from ml.errors import ModelNotFoundError
-from ml.monitoring.baseline import DataBaseline, baseline_from_json
 from ml.registry import ModelRegistry, ModelVersion
-from ml.train.train import ModelBundle
+
+if TYPE_CHECKING:  # numpy/pandas/xgboost: the resolve Lambda imports this module and ships none of them
+    from ml.monitoring.baseline import DataBaseline
+    from ml.train.train import ModelBundle
 
 
 def resolve_approved_version(registry: ModelRegistry, model_group: str) -> ModelVersion:
@@ -35,6 +39,9 @@ def resolve_approved_version(registry: ModelRegistry, model_group: str) -> Model
 
 def load_model_artifacts(artifacts: ArtifactStore, version: ModelVersion) -> tuple[ModelBundle, DataBaseline]:
     """The model bundle and data-quality baseline a version was registered with, digest-verified."""
+    from ml.monitoring.baseline import baseline_from_json
+    from ml.train.train import ModelBundle
+
     model = ModelBundle.from_bytes(get_content(artifacts, version.artifact_digest))
     baseline_digests = version.lineage["baseline"]
     baseline = baseline_from_json(

@@ -16,8 +16,8 @@ from ml.monitoring.model_quality import (
     derive_quality_constraints,
 )
 from ml.notify import EventKind
-from ml.orchestration.spec import PipelineSpec, Step
 from ml.registry import ModelRegistry, ModelVersion
+from ml.spec import PipelineSpec, Step
 from ml.train.gate import GateDecision
 
 

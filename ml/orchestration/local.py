@@ -16,7 +16,7 @@ from ml.artifacts import ArtifactRef, ArtifactStore
 from ml.artifacts.codecs import encode_files, put_content
 from ml.artifacts.local import write_bytes_atomically
 from ml.notify import EventKind, Notifier, RunEvent
-from ml.orchestration.spec import PipelineSpec, Step
+from ml.spec import PipelineSpec, Step
 
 RunStatus = Literal["running", "succeeded", "failed", "rejected"]
 

@@ -28,11 +28,10 @@ BACKENDS: dict[str, dict[str, str]] = {
         "scores": "ml.orchestration.services:build_local_scores_reader",
     },
     "sagemaker": {
+        "services": "ml.orchestration.services:build_sagemaker_services",
         "registry": "ml.orchestration.services:build_sagemaker_registry",
-        # Until the S3 artifact store exists the approval pull request shows no baseline statistics.
-        "statistics": "ml.orchestration.services:build_no_statistics_reader",
-        # Likewise the locked-set scores: comparisons of SageMaker-registered versions say "not readable".
-        "scores": "ml.orchestration.services:build_unreadable_scores_reader",
+        "statistics": "ml.orchestration.services:build_sagemaker_statistics_reader",
+        "scores": "ml.orchestration.services:build_sagemaker_scores_reader",
     },
 }
 ROLES = {
@@ -126,22 +125,10 @@ def build_local_statistics_reader(config: EnvironmentConfig, workspace: Workspac
     return statistics_reader(_local_artifacts(workspace))
 
 
-def build_no_statistics_reader(config: EnvironmentConfig, workspace: Workspace) -> StatisticsReader:
-    from ml.registry.evidence import no_statistics
-
-    return no_statistics
-
-
 def build_local_scores_reader(config: EnvironmentConfig, workspace: Workspace) -> ScoresReader:
     from ml.registry.comparison import scores_reader
 
     return scores_reader(_local_artifacts(workspace))
-
-
-def build_unreadable_scores_reader(config: EnvironmentConfig, workspace: Workspace) -> ScoresReader:
-    from ml.registry.comparison import unreadable_scores
-
-    return unreadable_scores(config.backend)
 
 
 def _local_artifacts(workspace: Workspace) -> ArtifactStore:
@@ -150,17 +137,69 @@ def _local_artifacts(workspace: Workspace) -> ArtifactStore:
     return LocalArtifactStore(workspace.root / "artifacts")
 
 
-def build_sagemaker_registry(config: EnvironmentConfig, workspace: Workspace) -> ModelRegistry:
+def build_sagemaker_services(config: EnvironmentConfig, workspace: Workspace) -> Services:
+    """S3 (SSE-KMS) artifacts, the central SageMaker registry and SNS: what the pipeline jobs use, and what
+    `mlops train|infer --env dev` use when they run the steps on this machine against the environment."""
+    return Services(
+        artifacts=build_sagemaker_artifacts(config),
+        registry=build_sagemaker_registry(config, workspace),
+        notifier=build_sagemaker_notifier(config),
+    )
+
+
+def build_sagemaker_artifacts(config: EnvironmentConfig) -> ArtifactStore:
+    from ml.artifacts.s3 import S3ArtifactStore
+    from ml.aws import build_client
+
+    aws = _section(config, "aws")
+    client = build_client("s3", region=aws.region)
+    return S3ArtifactStore(client, bucket=aws.artifact_bucket, kms_key_arn=aws.kms_key_arn)
+
+
+def build_sagemaker_notifier(config: EnvironmentConfig) -> Notifier:
+    from ml.aws import build_client
+    from ml.notify.sns import SNSNotifier, topic_arn
+
+    aws, notifications = _section(config, "aws"), _section(config, "notifications")
+    topic = topic_arn(aws.region, aws.account_id, notifications.topic_name)
+    return SNSNotifier(build_client("sns", region=aws.region), topic, environment=config.name)
+
+
+def build_sagemaker_registry(config: EnvironmentConfig, workspace: Workspace | None) -> ModelRegistry:
     from functools import partial
 
     from ml.aws import build_client
-    from ml.orchestration.sagemaker import xgboost_image_uri
+    from ml.orchestration.sagemaker.naming import pipeline_image_uri
     from ml.registry.sagemaker import SageMakerModelRegistry
 
-    client = build_client("sagemaker", region=config.registry.region)
+    registry = _section(config, "registry")
+    client = build_client("sagemaker", region=registry.region)
+    # The version's container is the pipeline image: it holds the code that loads and scores the bundle.
+    image = partial(pipeline_image_uri, config) if config.sagemaker else ""
+    # A group in this environment's own account is addressed by name (and created on first use).
+    own = config.aws is not None and config.aws.account_id == registry.account_id
     return SageMakerModelRegistry(
         client,
         environment=config.name,
-        image_uri=partial(xgboost_image_uri, config.registry.region),
-        registry_account_id=config.registry.account_id,
+        image_uri=image,
+        registry_account_id=None if own else registry.account_id,
     )
+
+
+def build_sagemaker_statistics_reader(config: EnvironmentConfig, workspace: Workspace) -> StatisticsReader:
+    from ml.registry.evidence import statistics_reader
+
+    return statistics_reader(build_sagemaker_artifacts(config))
+
+
+def build_sagemaker_scores_reader(config: EnvironmentConfig, workspace: Workspace) -> ScoresReader:
+    from ml.registry.comparison import scores_reader
+
+    return scores_reader(build_sagemaker_artifacts(config))
+
+
+def _section(config: EnvironmentConfig, name: str) -> Any:
+    section = getattr(config, name)
+    if section is None:
+        raise ConfigError(f"environment {config.name}: backend sagemaker needs the {name}: section; add it")
+    return section

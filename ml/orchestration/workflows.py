@@ -71,7 +71,7 @@ def run_train(
 
     run_id = new_run_id(TRAIN_PIPELINE.name)
     try:
-        data, digests = _load_training_data(config, data_paths, progress)
+        data, digests = load_training_data(config, data_paths, progress)
         evaluation = _load_evaluation_set(config, evaluation_path or _default_evaluation(workspace), data)
     except MlopsError as exc:
         services.notifier.notify(RunEvent(EventKind.TRAIN_FAILED, "train", run_id, str(exc)))
@@ -84,16 +84,16 @@ def run_train(
         "quality_gate": config.quality_gate,
         "monitoring_params": config.monitoring,
         "registry": services.registry,
-        "registration": _registration_context(config, digests, created_by),
+        "registration": registration_context(config, digests, created_by),
     }
     inputs = {**digests, evaluation.source: evaluation.sha256}
     result = _runner(services, workspace, progress).run(TRAIN_PIPELINE, parameters, inputs, run_id)
     if result.status == "succeeded":
-        services.notifier.notify(_registration_event(result.values["model_version"], run_id))
+        services.notifier.notify(registration_event(result.values["model_version"], run_id))
     return result
 
 
-def _registration_event(version, run_id: str) -> RunEvent:
+def registration_event(version, run_id: str) -> RunEvent:
     """Registered, or the same artifact as an earlier version: then say what that version's status is."""
     details = {
         "version": version.version,
@@ -286,7 +286,7 @@ def _retrain(config, services, workspace, violated: RunResult, progress: Progres
     return run_train(config, services, workspace, paths, created_by="retraining", progress=progress)
 
 
-def _load_training_data(
+def load_training_data(
     config: EnvironmentConfig, paths: Sequence[Path], progress: Progress
 ) -> tuple[pd.DataFrame, dict[str, str]]:
     from ml.data.io import read_table
@@ -350,7 +350,10 @@ def _refuse_duplicate_records(data: pd.DataFrame, id_column: str, paths: Sequenc
         )
 
 
-def _registration_context(config: EnvironmentConfig, digests: dict[str, str], created_by: str):
+def registration_context(
+    config: EnvironmentConfig, digests: dict[str, str], created_by: str, code: dict | None = None
+):
+    """Who, which group, which data and which code (the checkout's commit unless `code` says otherwise)."""
     from ml.config.loader import default_config_dir, repository_root
     from ml.gitinfo import code_version
     from ml.train.register import RegistrationContext
@@ -359,7 +362,7 @@ def _registration_context(config: EnvironmentConfig, digests: dict[str, str], cr
         model_group=config.model_group,
         created_by=created_by or getpass.getuser(),
         data_digests=digests,
-        code_version=code_version(repository_root(default_config_dir())),
+        code_version=code or code_version(repository_root(default_config_dir())),
         parameters={
             "training": config.training.model_dump(),
             "quality_gate": config.quality_gate.model_dump(),

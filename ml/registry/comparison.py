@@ -32,20 +32,6 @@ def scores_reader(artifacts: ArtifactStore) -> ScoresReader:
     return read
 
 
-def unreadable_scores(backend: str) -> ScoresReader:
-    """The reader for a backend whose artifact store is not wired yet: every comparison says so."""
-    from ml.train.compare import NotComparableError
-
-    def read(version: ModelVersion) -> EvaluationScores:
-        _evaluation(version)
-        raise NotComparableError(
-            f"v{version.version}: its evaluation scores are stored as an artifact the {backend} backend "
-            "cannot read yet; compare in the environment that trained it (`mlops compare`)"
-        )
-
-    return read
-
-
 def compare_versions(
     champion: ModelVersion, challenger: ModelVersion, read: ScoresReader
 ) -> PairedComparison:

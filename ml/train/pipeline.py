@@ -3,7 +3,7 @@
 
 from ml.monitoring.baseline import build_baseline
 from ml.notify import EventKind
-from ml.orchestration.spec import PipelineSpec, Step
+from ml.spec import PipelineSpec, Step
 from ml.train.crossval import cross_validate
 from ml.train.evaluate import evaluate_model
 from ml.train.gate import apply_quality_gate

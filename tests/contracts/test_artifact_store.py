@@ -1,4 +1,4 @@
-"""One contract for every ArtifactStore backend (a later issue adds "sagemaker": S3 on a moto server)."""
+"""One contract for every ArtifactStore backend: files, and S3 (SSE-KMS) on a moto server."""
 
 import hashlib
 import re
@@ -14,7 +14,17 @@ def _build_local(tmp_path, request):
     return LocalArtifactStore(tmp_path / "artifacts")
 
 
-BACKENDS = {"local": _build_local}
+def _build_sagemaker(tmp_path, request):
+    from ml.artifacts.s3 import S3ArtifactStore
+
+    moto = request.getfixturevalue("fresh_moto")
+    s3 = moto.client("s3")
+    s3.create_bucket(Bucket="contract-artifacts")
+    key = moto.client("kms").create_key(Description="contract suite")["KeyMetadata"]["Arn"]
+    return S3ArtifactStore(s3, bucket="contract-artifacts", kms_key_arn=key)
+
+
+BACKENDS = {"local": _build_local, "sagemaker": _build_sagemaker}
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -1,4 +1,4 @@
-"""One contract for every Notifier backend (a later issue adds SNS read back through SQS)."""
+"""One contract for every Notifier backend: the log file, and SNS read back through an SQS subscription."""
 
 import json
 
@@ -8,17 +8,24 @@ from ml.notify import EventKind, RunEvent
 from ml.notify.log import LogNotifier
 
 
-def _build_local(tmp_path):
+def _build_local(tmp_path, request):
     notifier = LogNotifier(tmp_path / "notifications.jsonl", echo=False)
     return notifier, notifier.read_events
 
 
-BACKENDS = {"local": _build_local}
+def _build_sagemaker(tmp_path, request):
+    from tests.notify.sns_reader import subscribed_notifier
+
+    notifier, read_messages = subscribed_notifier(request.getfixturevalue("fresh_moto"))
+    return notifier, lambda: [json.loads(message["Message"]) for message in read_messages()]
+
+
+BACKENDS = {"local": _build_local, "sagemaker": _build_sagemaker}
 
 
 @pytest.fixture(params=sorted(BACKENDS))
 def notifier_and_reader(request, tmp_path):
-    return BACKENDS[request.param](tmp_path)
+    return BACKENDS[request.param](tmp_path, request)
 
 
 def test_events_are_delivered_in_order_with_their_details(notifier_and_reader):

@@ -28,14 +28,30 @@ def test_registry_show_reads_prods_sagemaker_registry(fresh_moto, tmp_path):
     assert "not available" not in result.stderr
 
 
-def test_a_role_the_backend_does_not_provide_is_a_config_error(tmp_path):
+def test_a_role_the_backend_does_not_provide_is_a_config_error(tmp_path, monkeypatch):
+    from ml.orchestration import services
+
     prod = load_environment("prod", REPO / "configs")
+    registry_only = {"registry": services.BACKENDS["sagemaker"]["registry"]}
+    monkeypatch.setitem(services.BACKENDS, "sagemaker", registry_only)
     with pytest.raises(
         ConfigError, match=r"backend 'sagemaker' does not provide the artifact store.*\['local'\]"
     ):
         build_services(prod, Workspace(tmp_path))
 
 
-def test_sagemaker_statistics_reader_reads_nothing_yet(tmp_path):
+def test_sagemaker_statistics_reader_reads_the_baseline_from_the_environments_bucket(fresh_moto, tmp_path):
+    from ml.artifacts.codecs import encode_json, put_content
+    from tests.contracts.test_model_registry import make_candidate
+
     prod = load_environment("prod", REPO / "configs")
-    assert build_statistics_reader(prod, Workspace(tmp_path))(object()) is None
+    fresh_moto.client("s3").create_bucket(Bucket=prod.aws.artifact_bucket)
+    store = build_services(prod, Workspace(tmp_path)).artifacts
+    statistics = {"version": 0.0, "dataset": {"item_count": 3}, "features": []}
+    stored = put_content(store, encode_json(statistics))
+    version = make_candidate(lineage={"baseline": {"statistics.json": stored.sha256}})
+    missing = make_candidate(lineage={"baseline": {"statistics.json": "f" * 64}})
+
+    read = build_statistics_reader(prod, Workspace(tmp_path))
+    assert read(version) == statistics
+    assert read(missing) is None

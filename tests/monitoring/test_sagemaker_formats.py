@@ -1,6 +1,6 @@
-"""Model Monitor compatibility both ways, with the real SageMaker SDK (2.x) and no network.
+"""Model Monitor compatibility both ways, with the real SageMaker SDK (v3, the `aws` extra) and no network.
 
-Our statistics.json, constraints.json and constraint_violations.json load into `sagemaker.model_monitor`'s
+Our statistics.json, constraints.json and constraint_violations.json load into `sagemaker.core.model_monitor`
 `Statistics`, `Constraints` and `ConstraintViolations`; the SDK does not check structure, so the fields and
 types AWS documents are asserted here (AWS, "Schema for Statistics", "Schema for Constraints", "Schema for
 Violations": docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-statistics.html,
@@ -38,7 +38,6 @@ OFFLINE_ENV = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_EC2_METADATA_DISABLED": "true",
-    "SAGEMAKER_SUPPRESS_V2_WARNING": "1",
 }
 TELEMETRY_OPT_OUT = {
     "SchemaVersion": "1.0",
@@ -76,9 +75,9 @@ def sagemaker_session():
         for key, value in OFFLINE_ENV.items():
             patch.setenv(key, value)
         patch.setattr(socket.socket, "connect", _local_only(socket.socket.connect))
-        pytest.importorskip("sagemaker")
+        pytest.importorskip("sagemaker.core")  # after the region is set: v3 needs one at import
         import boto3
-        from sagemaker.session import Session
+        from sagemaker.core.helper.session_helper import Session
 
         boto = boto3.Session(
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
@@ -164,7 +163,7 @@ def assert_violations_fields(document: dict) -> None:
 
 
 def test_our_baseline_loads_in_the_sdk_with_the_documented_fields(sagemaker_session, baseline, tmp_path):
-    from sagemaker.model_monitor import Constraints, Statistics
+    from sagemaker.core.model_monitor import Constraints, Statistics
 
     statistics = Statistics(
         body_dict=through_file(baseline.statistics, tmp_path, "statistics.json"),
@@ -189,7 +188,7 @@ def test_our_baseline_loads_in_the_sdk_with_the_documented_fields(sagemaker_sess
 def test_every_violation_check_type_round_trips_through_the_sdk(
     sagemaker_session, baseline, batch, spec, tmp_path
 ):
-    from sagemaker.model_monitor import ConstraintViolations
+    from sagemaker.core.model_monitor import ConstraintViolations
 
     batch = batch.drop(columns="Density").assign(Comment="ok", Age=batch["Age"] + 20)  # missing, extra, drift
     batch["Age"] = batch["Age"].astype(object)
@@ -209,7 +208,7 @@ def test_every_violation_check_type_round_trips_through_the_sdk(
 
 
 def test_the_sdk_switching_a_feature_off_is_honoured(sagemaker_session, baseline, batch, spec):
-    from sagemaker.model_monitor import Constraints
+    from sagemaker.core.model_monitor import Constraints
 
     constraints = Constraints(
         body_dict=json.loads(json.dumps(baseline.constraints)),
@@ -321,7 +320,7 @@ def analyzer_constraint(feature: dict) -> dict:
 def test_a_sagemaker_analyzer_baseline_is_accepted_and_finds_sensible_violations(
     sagemaker_session, spec, tmp_path
 ):
-    from sagemaker.model_monitor import Constraints, Statistics
+    from sagemaker.core.model_monitor import Constraints, Statistics
 
     written = analyzer_baseline(churn_frame(ANALYZER_ROWS, seed=1))
     statistics = Statistics(

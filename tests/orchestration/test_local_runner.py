@@ -7,7 +7,7 @@ from ml.artifacts.codecs import get_json
 from ml.artifacts.local import LocalArtifactStore
 from ml.notify.log import LogNotifier
 from ml.orchestration.local import LocalRunner
-from ml.orchestration.spec import PipelineSpec, Step
+from ml.spec import PipelineSpec, Step
 
 
 @dataclass(frozen=True)

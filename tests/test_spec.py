@@ -1,6 +1,6 @@
 import pytest
 
-from ml.orchestration.spec import PipelineSpec, Step
+from ml.spec import PipelineSpec, Step
 
 
 def identity(x):
