@@ -88,9 +88,7 @@ def shift_batch(batch, kind: str | None, amount: float, age_sd: float, rng):
 
 def alarms(report, threshold: float) -> dict[str, bool]:
     """Which detectors alarm on one checked batch."""
-    raw_p = [
-        result.p_value for result in _test_results(report) if result.p_value is not None
-    ]
+    raw_p = [result.p_value for result in _test_results(report) if result.p_value is not None]
     return {
         "ours": not report.passed,
         "naive": any(p < NAIVE_ALPHA for p in raw_p),
@@ -157,9 +155,7 @@ def run(quick: bool) -> list:
     seconds = time.perf_counter() - start
     per_check = seconds / (batches * len(SIZES) * len(SCENARIOS))
     print(markdown(cells))
-    summary = "; ".join(
-        f"{c.scenario} @{c.rows:,}: {c.rates['ours']:.0%}" for c in cells if c.rows == 1_000
-    )
+    summary = "; ".join(f"{c.scenario} @{c.rows:,}: {c.rates['ours']:.0%}" for c in cells if c.rows == 1_000)
     note = f"{batches} batches per cell, {per_check * 1000:.1f} ms per check; ours at 1,000 rows: {summary}"
     return [Result("power: alarm rates (table printed above)", seconds, None, None, note)]
 

@@ -170,7 +170,12 @@ class DriftTestsConfig(StrictModel):
 
 
 # Model Monitor documents both spellings of the comparison method (docs/monitoring-drift.md).
-COMPARISON_METHODS = {"Robust": "Robust", "Simple": "Simple", "linf_robust": "Robust", "linf_simple": "Simple"}
+COMPARISON_METHODS = {
+    "Robust": "Robust",
+    "Simple": "Simple",
+    "linf_robust": "Robust",
+    "linf_simple": "Simple",
+}
 CHI_SQUARED_REFUSAL = (
     "ChiSquared is not supported: AWS does not document which chi-squared statistic Model Monitor compares "
     "with categorical_comparison_threshold nor in which direction, so no check here could promise its "

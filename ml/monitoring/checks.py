@@ -22,8 +22,8 @@ from ml.monitoring.drift import (
     DriftTestResult,
     chi_squared_test,
     describe_failure,
-    ks_test,
     missing_values_test,
+    numeric_test,
 )
 from ml.monitoring.sketch import SketchCDF
 from ml.monitoring.statistics import (
@@ -273,7 +273,7 @@ class NumericMonitor(FeatureMonitor):
         return self.histogram.distance(method)
 
     def drift_test(self) -> DriftTestOutcome | None:
-        return None if self.histogram is None else ks_test(self.name, self.histogram, self.baseline_std)
+        return None if self.histogram is None else numeric_test(self.name, self.histogram, self.baseline_std)
 
     def statistics(self) -> dict:
         numerical = self.summary.to_json(self.present, self.missing)

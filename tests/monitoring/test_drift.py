@@ -88,7 +88,7 @@ def test_each_injected_outlier_is_caught_and_named(prepared_dir, baseline, spec,
     assert (
         "exceeds numerical threshold: 0.1 Age: Model Monitor's distance (numerical), Robust" in age_drift[0]
     )
-    assert "Age: statistical test (two-sample Kolmogorov-Smirnov)" in age_drift[0]
+    assert "Age: statistical test (two-sample Kolmogorov-Smirnov + Mann-Whitney)" in age_drift[0]
     assert report.drift_tests["Age"].status == "fail"
     assert config.split.outliers.shift == {"Age": 20}
 
@@ -253,7 +253,7 @@ def test_drift_test_results_are_json_ready(prepared_dir, baseline, spec):
     document = json.loads(json.dumps(report.drift_tests_json(), allow_nan=False))
 
     assert [entry["feature_name"] for entry in document] == spec.feature_names
-    assert document[0]["test"] == "two-sample Kolmogorov-Smirnov"
+    assert document[0]["test"] == "two-sample Kolmogorov-Smirnov + Mann-Whitney"
     assert document[1]["effect_size_name"] == "Jensen-Shannon distance (base 2)"
 
 

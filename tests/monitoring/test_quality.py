@@ -126,7 +126,7 @@ def test_age_shifted_by_twenty_years_is_baseline_drift_by_distance_and_by_test(b
     assert description.startswith(
         f"Numerical distance: {report.drift['Age']!r} exceeds numerical threshold: 0.1 "
     )
-    assert "Age: statistical test (two-sample Kolmogorov-Smirnov) finds drift" in description
+    assert "Age: statistical test (two-sample Kolmogorov-Smirnov + Mann-Whitney) finds drift" in description
     assert report.drift_tests["Age"].status == "fail"
 
 
