@@ -191,7 +191,9 @@ def test_low_completeness_is_named(batch, baseline, spec):
 
     description = only(check(batch, baseline, spec), "completeness_check")
 
-    assert description.startswith("Value: 0.695 does not meet the constraint requirement! Density: 139 of 200")
+    assert description.startswith(
+        "Value: 0.695 does not meet the constraint requirement! Density: 139 of 200"
+    )
     assert "below the completeness floor 80.0%" in description
     assert "statistical test (one-sided Fisher exact (missing share)) finds drift" in description
 
