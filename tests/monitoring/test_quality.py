@@ -109,7 +109,7 @@ def test_unknown_category_code_is_named_with_its_count(batch, baseline, spec):
 
 
 def drift_description(report: DataQualityReport, feature: str) -> str:
-    """The one baseline_drift_check entry of a feature (distance, then test), asserting there is nothing else."""
+    """The one baseline_drift_check entry of a feature (distance, then test); asserts there is no other."""
     assert [(v.feature_name, v.constraint_check_type) for v in report.violations] == [
         (feature, "baseline_drift_check")
     ], report.violations
@@ -148,7 +148,8 @@ def test_missing_column_is_named(batch, baseline, spec):
 
     assert only(report, "missing_column_check") == (
         "There are missing columns in current dataset. Number of columns in current dataset: 4, "
-        "Number of columns in baseline constraints: 4 Margin: the baseline has this column but the batch does not"
+        "Number of columns in baseline constraints: 4 "
+        "Margin: the baseline has this column but the batch does not"
     )
     assert report.violations[0].feature_name == "Margin"
     assert "Margin" not in report.drift
