@@ -3,7 +3,7 @@
 Run from the repository root (see benchmarks/README.md and docs/monitoring-drift.md, "What a batch can
 detect"):
 
-    .venv/bin/python benchmarks/power.py            # 400 batches per cell, about 3 minutes on 2 cores
+    .venv/bin/python benchmarks/power.py            # 400 batches per cell, 4-6 minutes on 2 shared cores
     .venv/bin/python benchmarks/power.py --quick    # 60 batches per cell, under a minute
 
 Population: every row of the sample data set that passes the data contract (Age, Shape, Margin,
