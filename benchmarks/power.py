@@ -88,16 +88,12 @@ def shift_batch(batch, kind: str | None, amount: float, age_sd: float, rng):
 
 def alarms(report, threshold: float) -> dict[str, bool]:
     """Which detectors alarm on one checked batch."""
-    raw_p = [result.p_value for result in _test_results(report) if result.p_value is not None]
+    tests = [*report.drift_tests.values(), *report.missing_value_tests.values()]
     return {
         "ours": not report.passed,
-        "naive": any(p < NAIVE_ALPHA for p in raw_p),
+        "naive": any(t.p_value is not None and t.p_value < NAIVE_ALPHA for t in tests),
         "distance": any(distance > threshold for distance in report.drift.values()),
     }
-
-
-def _test_results(report):
-    return [*report.drift_tests.values(), *getattr(report, "missing_value_tests", {}).values()]
 
 
 def measure(batches: int, seed: int = 20261128) -> list[Cell]:
