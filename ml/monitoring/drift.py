@@ -182,33 +182,13 @@ def missing_values_test(name: str, baseline: tuple[float, float], batch: tuple[i
     """
     (base_present, base_missing), (present, missing) = baseline, batch
     base_rows, rows = base_present + base_missing, present + missing
-    if rows == 0 or base_rows == 0:
-        return DriftTestOutcome(
-            name,
-            MISSING_TEST,
-            "missing",
-            rows,
-            base_rows,
-            math.nan,
-            None,
-            math.nan,
-            math.nan,
-            MISSING_SHARE_RISE,
-        )
-    table = [[missing, present], [round(base_missing), round(base_present)]]
-    odds, p_value = fisher_exact(table, alternative="greater")
-    rise = missing / rows - base_missing / base_rows
+    odds = p_value = rise = math.nan
+    if rows and base_rows:
+        table = [[missing, present], [round(base_missing), round(base_present)]]
+        odds, p_value = (float(x) for x in fisher_exact(table, alternative="greater"))
+        rise = missing / rows - base_missing / base_rows
     return DriftTestOutcome(
-        name,
-        MISSING_TEST,
-        "missing",
-        rows,
-        base_rows,
-        float(odds),
-        None,
-        float(p_value),
-        rise,
-        MISSING_SHARE_RISE,
+        name, MISSING_TEST, "missing", rows, base_rows, odds, None, p_value, rise, MISSING_SHARE_RISE
     )
 
 
