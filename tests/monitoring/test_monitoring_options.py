@@ -141,3 +141,19 @@ def test_the_categorical_threshold_is_separate_from_the_numeric_one(baseline, sp
     written = build_baseline(_sample(5, 200), config.dataset, config.monitoring).constraints
     block = written["monitoring_config"]["distribution_constraints"]
     assert (block["comparison_threshold"], block["categorical_comparison_threshold"]) == (0.1, 0.2)
+
+
+def test_the_documented_settings_are_the_configured_ones():
+    """docs/monitoring-drift.md shows the monitoring settings every environment file holds."""
+    text = (REPO / "docs/monitoring-drift.md").read_text()
+    documented = [block.split("```")[0] for block in text.split("```yaml\n")[1:]]
+    blocks = [yaml.safe_load(block)["monitoring"] for block in documented if block.startswith("monitoring:")]
+    assert len(blocks) == 2
+    tests, model_monitor = blocks
+    tests["drift_tests"].pop("features")  # an example of overrides; the files have none
+    for env in ("local", "dev", "prod"):
+        configured = yaml.safe_load((REPO / f"configs/{env}/environment.yaml").read_text())["monitoring"]
+        assert {key: configured[key] for key in model_monitor} == model_monitor, env
+        assert {key: configured["drift_tests"][key] for key in tests["drift_tests"]} == tests[
+            "drift_tests"
+        ], env
