@@ -148,6 +148,7 @@ def _drift_tests(
     """Distribution and missing-values tests of every feature, corrected together as one family."""
     if not rules.drift_tests.enabled:
         return {}, {}
+    # Two slots per feature, distribution then missing values; a switched-off test leaves its slot None.
     outcomes: list[DriftTestOutcome | None] = []
     for monitor in monitors:
         outcomes.append(monitor.drift_test() if rules.perform_comparison else None)
