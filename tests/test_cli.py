@@ -104,7 +104,8 @@ def test_infer_outliers_exits_10_and_writes_no_predictions(trained, tmp_path):
     )
     assert result.exit_code == 10
     assert "no predictions written" in result.stderr
-    assert "baseline_drift_check: Age" in result.stderr
+    assert "baseline_drift_check: Numerical distance: " in result.stderr
+    assert "exceeds numerical threshold: 0.1 Age: " in result.stderr
     assert not (out / "predictions.csv").exists()
     assert (out / "constraint_violations.json").is_file()
 

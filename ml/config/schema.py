@@ -162,6 +162,12 @@ class DriftTestsConfig(StrictModel):
     categorical_effect_size_floor: float = Field(
         default=0.05, ge=0, le=1, description="Jensen-Shannon distance (base 2) below which no alarm"
     )
+    missing_values_effect_size_floor: float = Field(
+        default=0.02,
+        ge=0,
+        le=1,
+        description="rise of the missing share (batch minus baseline) below which no completeness alarm",
+    )
     features: dict[str, FeatureDriftTestConfig] = Field(default_factory=dict)
 
     def check_features(self, feature_names: list[str]) -> None:
@@ -174,26 +180,58 @@ class DriftTestsConfig(StrictModel):
             )
 
 
+# Model Monitor documents both spellings of the comparison method (docs/monitoring-drift.md).
+COMPARISON_METHODS = {
+    "Robust": "Robust",
+    "Simple": "Simple",
+    "linf_robust": "Robust",
+    "linf_simple": "Simple",
+}
+CHI_SQUARED_REFUSAL = (
+    "ChiSquared is not supported: AWS does not document which chi-squared statistic Model Monitor compares "
+    "with categorical_comparison_threshold nor in which direction, so no check here could promise its "
+    "meaning; use LInfinity (categories are also tested by the chi-squared homogeneity test of "
+    "monitoring.drift_tests, with a known false-alarm rate)"
+)
+
+
 class MonitoringConfig(StrictModel):
     """Data-quality check settings, in SageMaker Model Monitor's own terms."""
 
     comparison_method: Literal["Robust", "Simple"] = "Robust"
     comparison_threshold: float = Field(default=0.1, gt=0, le=1)
+    categorical_comparison_threshold: float | None = Field(
+        default=None, gt=0, le=1, description="threshold of categorical features; unset: comparison_threshold"
+    )
+    categorical_drift_method: Literal["LInfinity", "ChiSquared"] = "LInfinity"
     datatype_check_threshold: float = Field(default=1.0, ge=0, le=1)
     domain_content_threshold: float = Field(default=1.0, ge=0, le=1)
-    # Density is missing in ~8% of the sample's rows: 0.9 failed 12-16% of clean 200-row batches on sampling
-    # noise alone; at 0.8 a clean batch is ~6 standard deviations away.
+    # An absolute floor beside the missing-values test of drift_tests (which sees smaller rises against the
+    # baseline's observed share). Density is missing in ~8% of the sample's rows: 0.9 failed 12-16% of clean
+    # 200-row batches on sampling noise alone; at 0.8 a clean batch is ~6 standard deviations away.
     completeness_threshold: float = Field(
         default=0.8,
         ge=0,
         le=1,
-        description="lowest share of non-missing values before a completeness violation",
+        description="absolute floor of the share of non-missing values (our extension; 0 switches it off)",
     )
     # `mlops infer` on 10M rows, CSV / Parquet (benchmarks/README.md, "Batch scoring vs rows"): chunks of
     # 25k 6.5 / 5.9 s, peak 296 / 383 MB; 50k 5.5 / 5.2 s, 319 / 410 MB; 100k 4.9 / 4.8 s, 400 / 420 MB;
     # 200k 4.9 / 4.3 s, 534 / 470 MB. Up to 1M rows the size changes little (within 7%).
     chunk_rows: int = Field(default=100_000, ge=100, description="rows read and scored at a time")
     drift_tests: DriftTestsConfig = DriftTestsConfig()
+
+    @field_validator("comparison_method", mode="before")
+    @classmethod
+    def _canonical_method(cls, value: object) -> object:
+        return COMPARISON_METHODS.get(value, value) if isinstance(value, str) else value
+
+    @field_validator("categorical_drift_method")
+    @classmethod
+    def _refuse_chi_squared(cls, value: str) -> str:
+        if value == "ChiSquared":
+            raise ValueError(CHI_SQUARED_REFUSAL)
+        return value
 
 
 class ModelQualityConfig(StrictModel):

@@ -9,11 +9,15 @@ Choices within those formats:
 - Integer-coded categorical features are `String` features whose `string_constraints.domains` are the
   data contract's allowed codes ("1", "2", ...); numeric features are `Integral` when every training
   value is a whole number, else `Fractional`.
-- Each feature's `completeness` is the configured `MonitoringConfig.completeness_threshold`, the lowest
-  share of present values a batch may have (SageMaker's analyzer writes the observed share instead).
+- Each feature's `completeness` is the share of present values in the training data, as SageMaker's
+  analyzer writes it (tests/monitoring/fixtures/analyzer/: 1.0 for complete columns). It is an
+  observation, not a threshold: a batch fails `completeness_check` when its missing share is
+  significantly larger (a test inside the drift tests' correction, `ml/monitoring/drift.py`) or below the
+  absolute floor of our extension `monitoring_config.completeness_threshold`.
 - Our extensions: `num_constraints.range = {"min": .., "max": ..}` holds the data contract's declared
-  bounds (either key may be absent; Model Monitor only has `is_non_negative`), and
-  `monitoring_config.drift_tests` holds the statistical drift tests' settings (`ml/monitoring/drift.py`).
+  bounds (either key may be absent; Model Monitor only has `is_non_negative`),
+  `monitoring_config.completeness_threshold` the absolute completeness floor, and
+  `monitoring_config.drift_tests` the statistical drift tests' settings (`ml/monitoring/drift.py`).
   The SDK keeps unknown keys untouched (tests/monitoring/test_sagemaker_formats.py; whether SageMaker's
   analyzer container tolerates them cannot be checked offline), and our checker works without either, so
   baselines written by SageMaker's analyzer are accepted.
@@ -27,7 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ml.config.schema import ColumnSpec, DatasetSpec, DriftTestsConfig, MonitoringConfig
+from ml.config.schema import (
+    CHI_SQUARED_REFUSAL,
+    COMPARISON_METHODS,
+    ColumnSpec,
+    DatasetSpec,
+    DriftTestsConfig,
+    MonitoringConfig,
+)
 from ml.errors import DataError
 from ml.monitoring.drift import SETTINGS_KEY, drift_test_settings
 from ml.monitoring.statistics import (
@@ -43,6 +54,17 @@ from ml.monitoring.statistics import (
 NUMERIC_TYPES = ("Integral", "Fractional")
 INFERRED_TYPES = (*NUMERIC_TYPES, "String", "Unknown")
 CONSTRAINTS_VERSION = 0
+COMPLETENESS_FLOOR_KEY = "completeness_threshold"  # our extension of monitoring_config
+# AWS's "Monitoring Constraints" table: datatype_check_threshold and domain_content_threshold default to 0.1.
+DOCUMENTED_THRESHOLD_DEFAULT = 0.1
+DISTRIBUTION_KEYS = {
+    "perform_comparison",
+    "enable_comparisons",  # the older boolean spelling of perform_comparison (SDK test data)
+    "comparison_threshold",
+    "comparison_method",
+    "categorical_comparison_threshold",
+    "categorical_drift_method",
+}
 
 
 @dataclass(frozen=True)
@@ -65,6 +87,7 @@ class MonitoringRules:
     comparison_method: str
     categorical_comparison_threshold: float
     drift_tests: DriftTestsConfig
+    completeness_threshold: float | None = None
 
 
 def build_baseline(train: pd.DataFrame, spec: DatasetSpec, monitoring: MonitoringConfig) -> DataBaseline:
@@ -129,7 +152,7 @@ def _feature_constraint(column: ColumnSpec, stats: dict, monitoring: MonitoringC
     constraint = {
         "name": column.name,
         "inferred_type": stats["inferred_type"],
-        "completeness": monitoring.completeness_threshold,
+        "completeness": _observed_completeness(stats),
     }
     if column.type == "categorical":
         constraint["string_constraints"] = {"domains": [str(code) for code in sorted(column.values or [])]}
@@ -141,7 +164,14 @@ def _feature_constraint(column: ColumnSpec, stats: dict, monitoring: MonitoringC
     return constraint
 
 
+def _observed_completeness(stats: dict) -> float:
+    summary = stats.get("numerical_statistics") or stats.get("string_statistics")
+    present, missing = summary["common"]["num_present"], summary["common"]["num_missing"]
+    return present / (present + missing)
+
+
 def _monitoring_config(monitoring: MonitoringConfig) -> dict:
+    categorical = monitoring.categorical_comparison_threshold or monitoring.comparison_threshold
     return {
         "evaluate_constraints": "Enabled",
         "emit_metrics": "Enabled",
@@ -151,9 +181,10 @@ def _monitoring_config(monitoring: MonitoringConfig) -> dict:
             "perform_comparison": "Enabled",
             "comparison_threshold": monitoring.comparison_threshold,
             "comparison_method": monitoring.comparison_method,
-            "categorical_comparison_threshold": monitoring.comparison_threshold,
-            "categorical_drift_method": "LInfinity",
+            "categorical_comparison_threshold": categorical,
+            "categorical_drift_method": monitoring.categorical_drift_method,
         },
+        COMPLETENESS_FLOOR_KEY: monitoring.completeness_threshold,
         SETTINGS_KEY: monitoring.drift_tests.model_dump(exclude_none=True),
     }
 
@@ -210,29 +241,64 @@ def _check_distribution(feature: Mapping, where: str) -> None:
 
 
 def monitoring_rules(constraints: Mapping) -> MonitoringRules:
-    """Read `monitoring_config`, with Model Monitor's defaults; refuse what the checker lacks."""
+    """Read `monitoring_config` with the meaning and defaults AWS documents; refuse what we cannot honour.
+
+    Raises:
+        DataError: an unknown or unsupported `distribution_constraints` key or value, named with the fix.
+    """
     config = _require(constraints, "monitoring_config", "constraints.json", dict)
     where = "monitoring_config.distribution_constraints."
-    drift = _require(constraints, where.rstrip("."), "constraints.json", dict)
-    threshold = float(_require(drift, "comparison_threshold", "constraints.json", (int, float), where))
-    method = drift.get("comparison_method", "Robust")
-    if method not in ("Robust", "Simple"):
-        raise DataError(f"constraints.json: {where}comparison_method: {method!r} is not Robust or Simple")
-    if drift.get("categorical_drift_method", "LInfinity") != "LInfinity":
+    drift = config.get("distribution_constraints", {})
+    unknown = sorted(set(drift) - DISTRIBUTION_KEYS)
+    if unknown:
         raise DataError(
-            f"constraints.json: {where}categorical_drift_method: {drift['categorical_drift_method']!r} is "
-            "not supported by the local checker; use LInfinity"
+            f"constraints.json: {where}{unknown[0]}: not a setting AWS documents, so its meaning is unknown "
+            f"and it cannot be honoured; remove it (documented: {sorted(DISTRIBUTION_KEYS)})"
         )
+    threshold = float(drift.get("comparison_threshold", 0.1))
     return MonitoringRules(
         evaluate_constraints=_enabled(config, "evaluate_constraints", "monitoring_config."),
-        datatype_check_threshold=float(config.get("datatype_check_threshold", 1.0)),
-        domain_content_threshold=float(config.get("domain_content_threshold", 1.0)),
-        perform_comparison=_enabled(drift, "perform_comparison", where),
+        datatype_check_threshold=_share(config, "datatype_check_threshold"),
+        domain_content_threshold=_share(config, "domain_content_threshold"),
+        perform_comparison=_comparison_enabled(drift, where),
         comparison_threshold=threshold,
-        comparison_method=method,
+        comparison_method=_comparison_method(drift, where),
         categorical_comparison_threshold=float(drift.get("categorical_comparison_threshold", threshold)),
         drift_tests=drift_test_settings(constraints),
+        completeness_threshold=config.get(COMPLETENESS_FLOOR_KEY),
     )
+
+
+def _share(config: Mapping, key: str) -> float:
+    return float(config.get(key, DOCUMENTED_THRESHOLD_DEFAULT))
+
+
+def _comparison_method(drift: Mapping, where: str) -> str:
+    method = drift.get("comparison_method", "Robust")
+    if method not in COMPARISON_METHODS:
+        choices = sorted(COMPARISON_METHODS)
+        raise DataError(f"constraints.json: {where}comparison_method: {method!r} is not one of {choices}")
+    categorical = drift.get("categorical_drift_method", "LInfinity")
+    if categorical != "LInfinity":
+        reason = CHI_SQUARED_REFUSAL if categorical == "ChiSquared" else "use LInfinity"
+        raise DataError(f"constraints.json: {where}categorical_drift_method: {categorical!r}: {reason}")
+    return COMPARISON_METHODS[method]
+
+
+def _comparison_enabled(drift: Mapping, where: str) -> bool:
+    """`perform_comparison`, or the older boolean `enable_comparisons`; both present must agree."""
+    enabled = _enabled(drift, "perform_comparison", where)
+    older = drift.get("enable_comparisons")
+    if older is None:
+        return enabled
+    if not isinstance(older, bool):
+        raise DataError(f"constraints.json: {where}enable_comparisons: {older!r} is not true or false")
+    if "perform_comparison" in drift and older != enabled:
+        raise DataError(
+            f"constraints.json: {where}enable_comparisons ({older}) contradicts perform_comparison "
+            f"({drift['perform_comparison']}); keep one of them"
+        )
+    return older
 
 
 def declared_bounds(constraint: Mapping) -> tuple[float | None, float | None]:

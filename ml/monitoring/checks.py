@@ -16,7 +16,15 @@ import pandas as pd
 
 from ml.monitoring.baseline import MonitoringRules, declared_bounds, declared_domain
 from ml.monitoring.distance import CDFHistogram, categorical_distance
-from ml.monitoring.drift import DriftTestOutcome, chi_squared_test, ks_test
+from ml.monitoring.drift import (
+    FAIL,
+    DriftTestOutcome,
+    DriftTestResult,
+    chi_squared_test,
+    describe_failure,
+    missing_values_test,
+    numeric_test,
+)
 from ml.monitoring.sketch import SketchCDF
 from ml.monitoring.statistics import (
     CategorySummary,
@@ -26,10 +34,20 @@ from ml.monitoring.statistics import (
     is_integral,
     parse_numbers,
 )
+from ml.monitoring.wording import (
+    EXTENSION_KEY,
+    MODEL_MONITOR_CHECKS,
+    data_type_sentence,
+    distance_sentence,
+    value_sentence,
+    with_details,
+)
 
 MAX_EXAMPLES = 5
 MAX_LISTED_VALUES = 10
-RANGE_CHECK = "range_check"  # our extension; every other check type is Model Monitor's
+# Our extensions; every other check type is Model Monitor's (ml/monitoring/wording.py).
+RANGE_CHECK = "range_check"
+DRIFT_TEST_CHECK = "drift_test_check"  # our statistical test failed while Model Monitor's distance did not
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,27 @@ class Violation:
     feature_name: str
     constraint_check_type: str
     description: str
+
+    @property
+    def is_extension(self) -> bool:
+        return self.constraint_check_type not in MODEL_MONITOR_CHECKS
+
+    def to_json(self) -> dict:
+        """The constraint_violations.json entry: Model Monitor's three keys, plus ours on an extension."""
+        entry = {
+            "feature_name": self.feature_name,
+            "constraint_check_type": self.constraint_check_type,
+            "description": self.description,
+        }
+        return {**entry, EXTENSION_KEY: True} if self.is_extension else entry
+
+
+@dataclass(frozen=True)
+class FeatureTests:
+    """A feature's statistical tests after the correction: its distribution and its missing values."""
+
+    distribution: DriftTestResult | None = None
+    missing_values: DriftTestResult | None = None
 
 
 class Examples:
@@ -65,16 +104,22 @@ class Examples:
 class FeatureMonitor(ABC):
     """What every feature is checked for: presence (completeness) and, by subclasses, type and values."""
 
-    def __init__(self, constraint: dict) -> None:
+    def __init__(self, constraint: dict, stats: dict | None) -> None:
         self.name: str = constraint["name"]
         self.expected: str = constraint["inferred_type"]
-        self.completeness: float | None = constraint.get("completeness")
         # The SDK's `Constraints.set_monitoring(False, feature)` writes the snake_case spelling; AWS's schema
         # page shows camelCase.
         overrides = constraint.get("monitoring_config_overrides") or constraint.get(
             "monitoringConfigOverrides"
         )
         self.evaluate = (overrides or {}).get("evaluate_constraints", "Enabled") != "Disabled"
+        summary = (stats or {}).get("numerical_statistics") or (stats or {}).get("string_statistics") or {}
+        common = summary.get("common", {})
+        self.baseline_rows: tuple[float, float] | None = (
+            (float(common["num_present"]), float(common["num_missing"]))
+            if {"num_present", "num_missing"} <= set(common)
+            else None
+        )
         self.present = 0
         self.missing = 0
 
@@ -84,36 +129,59 @@ class FeatureMonitor(ABC):
         self.missing += int(present.size - present.sum())
         self._update(column, present, first_row)
 
-    def violations(self, rules: MonitoringRules) -> list[Violation]:
+    def violations(self, rules: MonitoringRules, tests: FeatureTests) -> list[Violation]:
         found = (
-            [self._completeness_violation(), *self._value_violations(rules)]
+            [self._completeness_violation(rules, tests.missing_values), *self._value_violations(rules)]
             if rules.evaluate_constraints and self.evaluate
             else []
         )
         if rules.perform_comparison:
-            found.append(self._drift_violation(rules))
+            found.append(self._drift_violation(rules, tests.distribution))
         return [violation for violation in found if violation is not None]
 
-    def _completeness_violation(self) -> Violation | None:
-        rows = self.present + self.missing
-        if self.completeness is None or rows == 0 or self.present / rows >= self.completeness:
+    def missing_values_test(self) -> DriftTestOutcome | None:
+        """The test for a rise of the missing share against the baseline, before correction."""
+        if self.baseline_rows is None:
             return None
+        return missing_values_test(self.name, self.baseline_rows, (self.present, self.missing))
+
+    def _completeness_violation(
+        self, rules: MonitoringRules, test: DriftTestResult | None
+    ) -> Violation | None:
+        rows = self.present + self.missing
+        share = self.present / rows if rows else 1.0
+        floor = rules.completeness_threshold
+        below_floor = floor is not None and share < floor
+        tested = test is not None and test.status == FAIL
+        if not (below_floor or tested):
+            return None
+        details = [
+            f"{self.name}: {self.present} of {rows} values are present ({share:.1%}, {self.missing} missing)"
+        ]
+        if below_floor:
+            details.append(f"below the completeness floor {floor:.1%}")
+        if tested:
+            details.append(describe_failure(test))
         return Violation(
-            self.name,
-            "completeness_check",
-            f"{self.name}: {self.present} of {rows} values are present ({self.present / rows:.1%}, "
-            f"{self.missing} missing); the baseline requires at least {self.completeness:.1%}",
+            self.name, "completeness_check", with_details(value_sentence(share), "; ".join(details))
         )
 
-    def _drift_message(
-        self, distance: float, threshold: float, method: str, what: str, detail: str = ""
-    ) -> Violation:
-        return Violation(
-            self.name,
-            "baseline_drift_check",
-            f"{self.name}: the batch distribution is {distance:.3f} away from the baseline's ({method} "
-            f"L-infinity distance between the {what}), above the comparison threshold {threshold:g}{detail}",
-        )
+    def _drift_entry(
+        self, distance: float | None, threshold: float, kind: str, test: DriftTestResult | None, detail: str
+    ) -> Violation | None:
+        """One entry per feature: Model Monitor's distance with our test after it, or our test alone."""
+        failed_test = describe_failure(test) if test is not None and test.status == FAIL else None
+        if distance is not None and distance > threshold:
+            ours = f"{self.name}: Model Monitor's distance ({kind.lower()}){detail}"
+            text = "; ".join(filter(None, [ours, failed_test]))
+            return Violation(
+                self.name,
+                "baseline_drift_check",
+                with_details(distance_sentence(kind, distance, threshold), text),
+            )
+        if failed_test is not None:
+            return Violation(self.name, DRIFT_TEST_CHECK, failed_test)
+        return None
 
     @abstractmethod
     def drift(self, method: str) -> float | None:
@@ -134,14 +202,14 @@ class FeatureMonitor(ABC):
     def _value_violations(self, rules: MonitoringRules) -> list[Violation | None]: ...
 
     @abstractmethod
-    def _drift_violation(self, rules: MonitoringRules) -> Violation | None: ...
+    def _drift_violation(self, rules: MonitoringRules, test: DriftTestResult | None) -> Violation | None: ...
 
 
 class NumericMonitor(FeatureMonitor):
     """An `Integral` or `Fractional` feature: type, declared range and CDF drift."""
 
     def __init__(self, constraint: dict, stats: dict | None) -> None:
-        super().__init__(constraint)
+        super().__init__(constraint, stats)
         self.low, self.high = declared_bounds(constraint)
         self.summary = NumericSummary()
         self.type_errors = Examples()
@@ -172,16 +240,15 @@ class NumericMonitor(FeatureMonitor):
 
     def _type_violation(self, rules: MonitoringRules) -> Violation | None:
         bad = self.type_errors.count
-        share = bad / self.present if self.present else 0.0
-        if 1 - share >= rules.datatype_check_threshold:
+        share = 1 - bad / self.present if self.present else 1.0
+        if share >= rules.datatype_check_threshold:
             return None
-        return Violation(
-            self.name,
-            "data_type_check",
-            f"{self.name}: expected {self.expected} values, but {bad} of {self.present} present values "
-            f"({share:.1%}) are not {self.expected}; {1 - share:.1%} match, below the data-type threshold "
-            f"{rules.datatype_check_threshold:.1%}; examples: {self.type_errors.describe()}",
+        ours = (
+            f"{self.name}: {bad} of {self.present} present values are not {self.expected}; "
+            f"examples: {self.type_errors.describe()}"
         )
+        sentence = data_type_sentence(self.expected, rules.datatype_check_threshold, share)
+        return Violation(self.name, "data_type_check", with_details(sentence, ours))
 
     def _range_violation(self) -> Violation | None:
         bad = self.out_of_range.count
@@ -194,15 +261,11 @@ class NumericMonitor(FeatureMonitor):
             f"declared range {_range_text(self.low, self.high)}; examples: {self.out_of_range.describe()}",
         )
 
-    def _drift_violation(self, rules: MonitoringRules) -> Violation | None:
+    def _drift_violation(self, rules: MonitoringRules, test: DriftTestResult | None) -> Violation | None:
         distance = self.drift(rules.comparison_method)
-        if distance is None or distance <= rules.comparison_threshold:
-            return None
         means = "" if self.baseline_mean is None else f"baseline mean {self.baseline_mean:.4g}, "
-        detail = f"; {means}batch mean {self.summary.mean:.4g}"
-        return self._drift_message(
-            distance, rules.comparison_threshold, rules.comparison_method, "CDFs", detail
-        )
+        detail = f", {rules.comparison_method}, between the CDFs; {means}batch mean {self.summary.mean:.4g}"
+        return self._drift_entry(distance, rules.comparison_threshold, "Numerical", test, detail)
 
     def drift(self, method: str) -> float | None:
         if self.histogram is None or self.histogram.count == 0:
@@ -210,7 +273,7 @@ class NumericMonitor(FeatureMonitor):
         return self.histogram.distance(method)
 
     def drift_test(self) -> DriftTestOutcome | None:
-        return None if self.histogram is None else ks_test(self.name, self.histogram, self.baseline_std)
+        return None if self.histogram is None else numeric_test(self.name, self.histogram, self.baseline_std)
 
     def statistics(self) -> dict:
         numerical = self.summary.to_json(self.present, self.missing)
@@ -221,7 +284,7 @@ class StringMonitor(FeatureMonitor):
     """A `String` (or `Unknown`) feature: domain of values and category-frequency drift."""
 
     def __init__(self, constraint: dict, stats: dict | None) -> None:
-        super().__init__(constraint)
+        super().__init__(constraint, stats)
         self.domain = declared_domain(constraint)
         self.summary = CategorySummary()
         buckets = (stats or {}).get("string_statistics", {}).get("distribution", {})
@@ -244,22 +307,21 @@ class StringMonitor(FeatureMonitor):
             return []
         listed = sorted(unknown.items(), key=lambda item: (-item[1], item[0]))[:MAX_LISTED_VALUES]
         values = ", ".join(f"{key!r} ({n} rows)" for key, n in listed)
+        ours = (
+            f"{self.name}: {bad} of {self.present} present values ({share:.1%}) are not in the baseline "
+            f"domain {self.domain}; unknown values: {values}; {1 - share:.1%} are known, below the "
+            f"domain-content threshold {rules.domain_content_threshold:.1%}"
+        )
         return [
-            Violation(
-                self.name,
-                "categorical_values_check",
-                f"{self.name}: {bad} of {self.present} present values ({share:.1%}) are not in the baseline "
-                f"domain {self.domain}; unknown values: {values}; {1 - share:.1%} are known, below the "
-                f"domain-content threshold {rules.domain_content_threshold:.1%}",
-            )
+            Violation(self.name, "categorical_values_check", with_details(value_sentence(1 - share), ours))
         ]
 
-    def _drift_violation(self, rules: MonitoringRules) -> Violation | None:
+    def _drift_violation(self, rules: MonitoringRules, test: DriftTestResult | None) -> Violation | None:
         distance = self.drift(rules.comparison_method)
-        threshold = rules.categorical_comparison_threshold
-        if distance is None or distance <= threshold:
-            return None
-        return self._drift_message(distance, threshold, rules.comparison_method, "category frequencies")
+        detail = f", {rules.comparison_method}, between the category frequencies"
+        return self._drift_entry(
+            distance, rules.categorical_comparison_threshold, "Categorical", test, detail
+        )
 
     def drift(self, method: str) -> float | None:
         if not self.baseline_counts or not self.summary.counts:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ml.monitoring.wording import metric_key
+
 RETRAINED = (
     "Retraining was started if the environment enables it; review the new version before approving it."
 )
@@ -41,7 +43,7 @@ DATA_QUALITY_GUIDANCE = {
         "export or a unit change.",
     ),
     "completeness_check": (
-        "at most the configured share of values missing",
+        "no more missing values than the baseline had, beyond sampling noise, and at least the floor",
         "Ask the data owner why values are missing; if it is a real change in collection, retrain on data "
         "collected the new way.",
     ),
@@ -54,6 +56,11 @@ DATA_QUALITY_GUIDANCE = {
         "values inside the range the data contract declares",
         "Values outside the declared range are impossible by contract (e.g. an age of 150); correct them at "
         "the source.",
+    ),
+    "drift_test_check": (
+        "no distribution change beyond sampling noise (our statistical test, an extension)",
+        "The test found a change that Model Monitor's distance alone does not flag: compare the charts "
+        "below and the effect size. " + RETRAINED,
     ),
     "baseline_drift_check": (
         "the batch distribution within the comparison threshold of the training distribution",
@@ -88,7 +95,7 @@ def explain_data_quality(violation: Mapping) -> Explanation:
 
 def explain_model_quality(violation: Mapping, constraints: Mapping) -> Explanation:
     """A model-quality violation in plain words, with the threshold it was held to."""
-    metric = str(violation.get("metric_name", ""))
+    metric = metric_key(str(violation.get("metric_name", "")))
     check = str(violation.get("constraint_check_type", ""))
     rule = constraints.get("binary_classification_constraints", {}).get(metric, {})
     threshold = rule.get("threshold")
@@ -114,10 +121,17 @@ def summarize_model_quality(report, constraints: Mapping) -> list[str]:
         entry = report.metrics.get(metric, {})
         if "value" not in entry:
             continue
-        spread = entry["standard_deviation"]
-        text = f"{metric} {entry['value']:.4f}" + ("" if spread == "NaN" else f" ± {spread:.4f}")
+        text = f"{metric} {entry['value']:.4f}{spread_text(entry)}"
         if metric in rules:
             rule = rules[metric]
             text += f" (violation if {rule['comparison_operator']} {rule['threshold']:.4f})"
         lines.append(text)
     return lines
+
+
+def spread_text(entry: Mapping) -> str:
+    """` ± sd` with SageMaker's standard deviation, or our bootstrap one (named) where SageMaker's is NaN."""
+    spread, bootstrap = entry.get("standard_deviation", "NaN"), entry.get("bootstrap_standard_deviation")
+    if spread != "NaN":
+        return f" ± {spread:.4f}"
+    return "" if bootstrap in (None, "NaN") else f" ± {bootstrap:.4f} (bootstrap)"

@@ -6,18 +6,26 @@ Formats (AWS, Amazon SageMaker developer guide):
   `binary_classification_metrics` with `confusion_matrix` (outer key the true label, inner key the predicted
   one, as the page's example adds up), each scalar metric as `{"value", "standard_deviation"}`, the ROC and
   precision-recall curves, and the `*_best_constant_classifier` metrics of the classifier that always
-  predicts the positive class (the page's example: its precision and accuracy equal the positive share);
+  predicts the class the model predicted most often (ties: positive). That rule is the only one that fits
+  both published analyzer outputs: the page's example (3 of 4 predicted positive: constant positive) and
+  a real baselining job (tests/monitoring/fixtures/analyzer/churn-model-quality: 16 of 201 predicted
+  positive: constant negative, accuracy 173/201);
 - constraints: "Create a model quality baseline"
   (https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-model-quality-baseline.html):
   `{"version": 0.0, "binary_classification_constraints": {metric: {"threshold", "comparison_operator"}}}`;
   the metric violates its constraint when `value <comparison_operator> threshold` holds;
-- violations: Model Monitor's constraint_violations.json with `metric_name`, `constraint_check_type` (the
-  comparison operator) and `description` ("Metric auc with 0.61 +/- 0.03 was LessThanThreshold 0.79").
+- violations: Model Monitor's constraint_violations.json with `metric_name` (camelCase, as the analyzer
+  writes it: `truePositiveRate`), `constraint_check_type` (the comparison operator) and `description`
+  in the analyzer's words ("Metric auc with 0.61 +/- 0.03 was LessThanThreshold '0.79'").
 
-Differences from Model Monitor, on purpose: standard deviations come from a seeded bootstrap of
-`bootstrap_rounds` resamples of all rows (Model Monitor: five 80% subsamples, only from 200 rows), and
-`dataset` carries our extension `label_join` (matched and unmatched ids). A standard deviation that cannot be
-computed is the string "NaN", as in AWS's example.
+Standard deviations follow SageMaker's documented method ("Model quality metrics": the metric on 5 random
+80% subsamples, their standard deviation; only from 200 rows, "NaN" below), seeded by `model_quality.seed`
+so the same files give the same numbers; the sample standard deviation of the five (ddof = 1, Spark's
+`stddev`) is our reading of "the standard deviation for those results". Five values make it a rough
+estimate, and a subsample of 80% without replacement varies less than a fresh batch would (by the factor
+sqrt(0.2 / 0.8) = 0.5 for a proportion), so each metric also carries our extension
+`bootstrap_standard_deviation`: `bootstrap_rounds` resamples of all rows with replacement, the sampling
+error of the batch's metric, reported at any size. `dataset` carries our extension `label_join`.
 """
 
 from __future__ import annotations
@@ -32,9 +40,12 @@ import pandas as pd
 from ml.config.schema import DatasetSpec, ModelQualityConfig
 from ml.errors import DataError
 from ml.monitoring.labels import LabelJoin, join_labels
+from ml.monitoring.wording import analyzer_metric_name, metric_sentence, with_details
 
 FORMAT_VERSION = 0.0
 MAX_CURVE_POINTS = 200
+# SageMaker's documented method (module docstring): 5 subsamples of 80%, only from 200 rows.
+SUBSAMPLES, SUBSAMPLE_SHARE, MIN_ROWS_FOR_DEVIATION = 5, 0.8, 200
 # Model Monitor's operators; a metric violates its constraint when `value <operator> threshold` is true.
 COMPARISONS = {
     "LessThanThreshold": operator.lt,
@@ -131,8 +142,16 @@ def compute_quality_metrics(
     predicted = join.joined["predicted"].to_numpy(dtype=int)
     probability = join.joined["probability"].to_numpy(dtype=float)
     values = {name: float(row[0]) for name, row in metric_rows(actual, predicted, probability).items()}
-    spread = _bootstrap_deviations(actual, predicted, probability, params.bootstrap_rounds, params.seed)
-    scalars = {name: {"value": values[name], "standard_deviation": spread[name]} for name in SCALAR_METRICS}
+    spread = _subsample_deviations(actual, predicted, probability, params.seed)
+    bootstrap = _bootstrap_deviations(actual, predicted, probability, params.bootstrap_rounds, params.seed)
+    scalars = {
+        name: {
+            "value": values[name],
+            "standard_deviation": spread[name],
+            "bootstrap_standard_deviation": bootstrap[name],
+        }
+        for name in SCALAR_METRICS
+    }
     metrics = {
         "confusion_matrix": _confusion_matrix(actual, predicted),
         **scalars,
@@ -151,16 +170,18 @@ def metric_rows(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarr
     fn, tn = (actual & ~predicted).sum(axis=1), (~actual & ~predicted).sum(axis=1)
     rows = actual.shape[1]
     recall, precision = _ratio(tp, tp + fn), _ratio(tp, tp + fp)
-    # The constant classifier always says "positive": recall 1, precision and accuracy the positive share.
+    # The constant classifier predicts the class the model predicted most often (module docstring).
+    says_positive = (tp + fp) * 2 >= rows
     share = (tp + fn) / rows
-    constant_recall = (tp + fn > 0).astype(float)
+    constant_recall = np.where(says_positive, (tp + fn > 0).astype(float), 0.0)
+    constant_precision = np.where(says_positive, share, 0.0)
     metrics = {
         "recall": recall,
         "precision": precision,
         "accuracy": (tp + tn) / rows,
         "recall_best_constant_classifier": constant_recall,
-        "precision_best_constant_classifier": share,
-        "accuracy_best_constant_classifier": share,
+        "precision_best_constant_classifier": constant_precision,
+        "accuracy_best_constant_classifier": np.where(says_positive, share, 1 - share),
         "true_positive_rate": recall,
         "true_negative_rate": _ratio(tn, tn + fp),
         "false_positive_rate": _ratio(fp, fp + tn),
@@ -169,7 +190,7 @@ def metric_rows(actual: np.ndarray, predicted: np.ndarray, probability: np.ndarr
     }
     for beta, name in ((0.5, "f0_5"), (1.0, "f1"), (2.0, "f2")):
         metrics[name] = _f_beta(precision, recall, beta)
-        metrics[f"{name}_best_constant_classifier"] = _f_beta(share, constant_recall, beta)
+        metrics[f"{name}_best_constant_classifier"] = _f_beta(constant_precision, constant_recall, beta)
     return metrics
 
 
@@ -220,10 +241,11 @@ def check_model_quality(report: ModelQualityReport, constraints: Mapping) -> Mod
             )
         value, threshold = report.value(metric), float(rule["threshold"])
         if COMPARISONS[operator_name](value, threshold):
-            spread = report.metrics[metric]["standard_deviation"]
-            plus_minus = "" if spread == "NaN" else f" +/- {spread:.4f}"
-            description = f"Metric {metric} with {value:.4f}{plus_minus} was {operator_name} {threshold:.4f}"
-            found.append(QualityViolation(metric, operator_name, description))
+            entry = report.metrics[metric]
+            sentence = metric_sentence(metric, value, entry["standard_deviation"], operator_name, threshold)
+            ours = f"(bootstrap standard deviation {entry['bootstrap_standard_deviation']:.4f})"
+            description = with_details(sentence, ours)
+            found.append(QualityViolation(analyzer_metric_name(metric), operator_name, description))
     return ModelQualityViolations(tuple(found))
 
 
@@ -245,6 +267,17 @@ def _check_enough_labels(join: LabelJoin, params: ModelQualityConfig) -> None:
         raise DataError(
             f"the labels of the {join.matched} matched predictions are all {classes}; AUC needs both"
         )
+
+
+def _subsample_deviations(actual, predicted, probability, seed: int) -> dict[str, float | str]:
+    """SageMaker's method: each metric on 5 random 80% subsamples (without replacement), their std."""
+    if len(actual) < MIN_ROWS_FOR_DEVIATION:
+        return dict.fromkeys(SCALAR_METRICS, "NaN")
+    rng = np.random.default_rng(seed)
+    size = round(SUBSAMPLE_SHARE * len(actual))
+    rows = np.stack([rng.choice(len(actual), size=size, replace=False) for _ in range(SUBSAMPLES)])
+    found = metric_rows(actual[rows], predicted[rows], probability[rows])
+    return {name: _deviation(values) for name, values in found.items()}
 
 
 def _bootstrap_deviations(actual, predicted, probability, rounds: int, seed: int) -> dict[str, float | str]:

@@ -9,11 +9,15 @@ and baseline_drift_check. The drift distance is Model Monitor's L-infinity dista
 https://docs.aws.amazon.com/sagemaker/latest/dg/model-monitor-byoc-constraints.html; formulas in
 `ml/monitoring/distance.py`).
 
-Our extensions: `range_check`, reported when a numeric value lies outside the bounds a baseline declares
-in `num_constraints.range` (our key) or by `is_non_negative`; and a statistical drift test per feature
-(`ml/monitoring/drift.py`), whose failure is a second `baseline_drift_check` violation of that feature with
-"statistical test" in its description (Model Monitor has no check type of its own for it). The batch's id
-column is never checked and never counted as an extra column.
+Descriptions start with the analyzer's own sentence for the check type (`ml/monitoring/wording.py`);
+our details follow. Statistical tests (`ml/monitoring/drift.py`) run per feature beside the distance, all
+in one multiple-testing family: a distribution test, whose failure is added to the feature's one
+`baseline_drift_check` entry when the distance also fails and is our extension `drift_test_check`
+otherwise; and a missing-values test, whose failure is the feature's `completeness_check`. Our other
+extension, `range_check`, is reported when a numeric value lies outside the bounds a baseline declares in
+`num_constraints.range` (our key) or by `is_non_negative`. Extension entries carry `"extension": true`.
+The batch's id column is never checked and never counted as an extra column; nor is a missing label
+column, which SageMaker's analyzer includes in a baseline as its first feature.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ import pandas as pd
 from ml.config.schema import DatasetSpec
 from ml.errors import DataError
 from ml.monitoring.baseline import DataBaseline, MonitoringRules, baseline_from_json, monitoring_rules
-from ml.monitoring.checks import FeatureMonitor, Violation, build_monitor
-from ml.monitoring.drift import FAIL, DriftTestResult, describe_failure, evaluate_drift_tests
+from ml.monitoring.checks import FeatureMonitor, FeatureTests, Violation, build_monitor
+from ml.monitoring.drift import DriftTestOutcome, DriftTestResult, evaluate_drift_tests
 from ml.monitoring.statistics import statistics_document
+from ml.monitoring.wording import column_count_sentence, with_details
 
 __all__ = ["DataQualityReport", "DriftTestResult", "Violation", "check_data_quality"]
 
@@ -47,6 +52,8 @@ class DataQualityReport:
             `degrees_of_freedom`, `p_value`, `adjusted_p_value` with its `correction` and `alpha`,
             `effect_size` (`effect_size_name`) against `effect_size_floor`, `sample_size`,
             `baseline_size`, `min_samples`. Empty when the baseline disables the comparison or the tests.
+        missing_value_tests: per feature, the test for a rise of the missing share (same fields), in the
+            same correction as `drift_tests`. Empty when the tests or the constraint checks are disabled.
     """
 
     violations: tuple[Violation, ...]
@@ -54,6 +61,7 @@ class DataQualityReport:
     statistics: dict
     drift: dict[str, float]
     drift_tests: dict[str, DriftTestResult] = field(default_factory=dict)
+    missing_value_tests: dict[str, DriftTestResult] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -61,7 +69,7 @@ class DataQualityReport:
 
     def to_violations_json(self) -> dict:
         """The report as constraint_violations.json: `{"violations": [{feature_name, ...}]}`."""
-        return {"violations": [asdict(violation) for violation in self.violations]}
+        return {"violations": [violation.to_json() for violation in self.violations]}
 
     def drift_tests_json(self) -> list[dict]:
         """The statistical drift tests as JSON-ready objects, in baseline feature order."""
@@ -100,7 +108,7 @@ def check_data_quality(
         row_count += len(chunk)
     if columns is None or row_count == 0:
         raise DataError("the batch has no data rows; there is nothing to check")
-    return _report(baseline, rules, monitors, columns, row_count, spec.id_column)
+    return _report(baseline, rules, monitors, columns, row_count, (spec.id_column, spec.label.name))
 
 
 def _build_monitors(baseline: DataBaseline, columns: list[str]) -> list[FeatureMonitor]:
@@ -118,47 +126,71 @@ def _report(
     monitors: list[FeatureMonitor],
     columns: list[str],
     row_count: int,
-    id_column: str,
+    allowed: tuple[str, str],
 ) -> DataQualityReport:
     expected = [constraint["name"] for constraint in baseline.constraints["features"]]
-    violations = _column_violations(expected, columns, id_column) if rules.evaluate_constraints else []
-    tests = _drift_tests(rules, monitors)
+    violations = _column_violations(expected, columns, allowed) if rules.evaluate_constraints else []
+    distribution, missing = _drift_tests(rules, monitors)
     drift: dict[str, float] = {}
     for monitor in monitors:
-        violations += monitor.violations(rules)
-        test = tests.get(monitor.name)
-        if test is not None and test.status == FAIL:
-            violations.append(Violation(monitor.name, "baseline_drift_check", describe_failure(test)))
+        tests = FeatureTests(distribution.get(monitor.name), missing.get(monitor.name))
+        violations += monitor.violations(rules, tests)
         distance = monitor.drift(rules.comparison_method) if rules.perform_comparison else None
         if distance is not None:
             drift[monitor.name] = distance
     statistics = statistics_document(row_count, [monitor.statistics() for monitor in monitors])
-    return DataQualityReport(tuple(violations), row_count, statistics, drift, tests)
+    return DataQualityReport(tuple(violations), row_count, statistics, drift, distribution, missing)
 
 
-def _drift_tests(rules: MonitoringRules, monitors: list[FeatureMonitor]) -> dict[str, DriftTestResult]:
-    if not (rules.perform_comparison and rules.drift_tests.enabled):
-        return {}
-    outcomes = [test for test in (monitor.drift_test() for monitor in monitors) if test is not None]
-    return evaluate_drift_tests(outcomes, rules.drift_tests)
+def _drift_tests(
+    rules: MonitoringRules, monitors: list[FeatureMonitor]
+) -> tuple[dict[str, DriftTestResult], dict[str, DriftTestResult]]:
+    """Distribution and missing-values tests of every feature, corrected together as one family."""
+    if not rules.drift_tests.enabled:
+        return {}, {}
+    # Two slots per feature, distribution then missing values; a switched-off test leaves its slot None.
+    outcomes: list[DriftTestOutcome | None] = []
+    for monitor in monitors:
+        outcomes.append(monitor.drift_test() if rules.perform_comparison else None)
+        outcomes.append(
+            monitor.missing_values_test() if rules.evaluate_constraints and monitor.evaluate else None
+        )
+    tested = [outcome for outcome in outcomes if outcome is not None]
+    results = iter(evaluate_drift_tests(tested, rules.drift_tests))
+    distribution: dict[str, DriftTestResult] = {}
+    missing: dict[str, DriftTestResult] = {}
+    for index, outcome in enumerate(outcomes):
+        if outcome is not None:
+            (missing if index % 2 else distribution)[outcome.feature_name] = next(results)
+    return distribution, missing
 
 
-def _column_violations(expected: list[str], columns: list[str], id_column: str) -> list[Violation]:
+def _column_violations(expected: list[str], columns: list[str], allowed: tuple[str, str]) -> list[Violation]:
+    """Missing and extra columns; the id column may be extra and the label column may be missing."""
+    id_column, label = allowed
+    absent = [name for name in expected if name not in columns and name != label]
+    extra = [name for name in columns if name not in expected and name != id_column]
     missing = [
         Violation(
-            name, "missing_column_check", f"{name}: the baseline has this column but the batch does not"
+            name,
+            "missing_column_check",
+            with_details(
+                column_count_sentence("missing", len(columns), len(expected)),
+                f"{name}: the baseline has this column but the batch does not",
+            ),
         )
-        for name in expected
-        if name not in columns
+        for name in absent
     ]
-    extra = [
+    extras = [
         Violation(
             name,
             "extra_column_check",
-            f"{name}: the batch has this column but the baseline does not "
-            f"(besides the baseline's features only the id column {id_column!r} is allowed)",
+            with_details(
+                column_count_sentence("extra", len(columns), len(expected)),
+                f"{name}: the batch has this column but the baseline does not "
+                f"(besides the baseline's features only the id column {id_column!r} is allowed)",
+            ),
         )
-        for name in columns
-        if name not in expected and name != id_column
+        for name in extra
     ]
-    return missing + extra
+    return missing + extras

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.monitoring import page, plots
-from ml.monitoring.guidance import Explanation, explain_data_quality, explain_model_quality
+from ml.monitoring.guidance import Explanation, explain_data_quality, explain_model_quality, spread_text
 from ml.monitoring.history import CheckRecord, extra_feature_results, jsonable
 from ml.monitoring.trends import data_quality_trend, model_quality_trend
+from ml.monitoring.wording import metric_key
 
 REPORT_NAME = "report.html"
 TREND_METRICS = ("auc", "f1", "precision", "recall", "accuracy")
@@ -93,7 +94,7 @@ def model_quality_html(
         _violations_section(explanations),
         page.section(
             "Metrics against the constraints",
-            _metrics_table(report.metrics, rules, {v.metric_name for v in violations.violations}),
+            _metrics_table(report.metrics, rules, {metric_key(v.metric_name) for v in violations.violations}),
             _confusion_table(report.metrics),
         ),
         page.section("Label join", _join_table(report.join)),
@@ -173,14 +174,13 @@ def _metrics_table(metrics: Mapping, rules: Mapping, violated: set[str]) -> str:
             continue
         rule = rules.get(name, {})
         constant = metrics.get(f"{name}_best_constant_classifier", {}).get("value")
-        spread = entry["standard_deviation"]
-        value = f"{entry['value']:.4f}" + ("" if spread == "NaN" else f" ± {spread:.4f}")
+        value = f"{entry['value']:.4f}{spread_text(entry)}"
         status = "-" if not rule else ("FAILED" if name in violated else "passed")
         threshold = page.number(rule.get("threshold"))
         rows.append(
             (name, value, page.number(constant), rule.get("comparison_operator", ""), threshold, status)
         )
-    header = ("metric", "value ± std (bootstrap)", "always-positive classifier", "violation if", "threshold")
+    header = ("metric", "value ± std", "best constant classifier", "violation if", "threshold")
     note = (
         "<p class=muted>Thresholds come from constraints.json: the scoring version's registered AUC minus "
         "model_quality.max_auc_drop, and any model_quality.minimums.</p>"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -88,7 +89,7 @@ def test_degraded_labels_violate_notify_and_retrain(config, approved_workspace, 
         "model_registered",
     ]
     assert events[-2]["pipeline"] == "model_quality"
-    assert violation["description"] in outcome.report_html.read_text(encoding="utf-8")
+    assert html.escape(violation["description"]) in outcome.report_html.read_text(encoding="utf-8")
 
 
 def test_bad_input_fails_without_retraining(config, approved_workspace, scored, tmp_path):
