@@ -108,6 +108,7 @@ def shared_options(command):
 
 pass_context = click.make_pass_decorator(Context)
 
+VERSION = click.IntRange(1, 2**31 - 1)  # = ml.registry.MAX_VERSION, without importing the registry here
 FORMAT = click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 
 

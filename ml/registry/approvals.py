@@ -16,7 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
-from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion, check_transition
+from ml.registry import MAX_VERSION, ApprovalStatus, ModelRegistry, ModelVersion, check_transition
 
 APPROVAL_FILE = "approved-model.yaml"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -42,7 +42,7 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model_group: str = Field(min_length=1)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     artifact_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the model artifact")
     # The registry keeps reasons up to 1024 characters; the sync appends its source and commit (~100).
     reason: str = Field(min_length=1, max_length=900)

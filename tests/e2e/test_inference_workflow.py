@@ -106,7 +106,11 @@ def test_non_numeric_values_are_a_data_type_violation_not_a_crash(config, approv
     assert outcome.run.status == "rejected"
     violations = json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
     [age] = [v for v in violations if v["constraint_check_type"] == "data_type_check"]
-    assert age["feature_name"] == "Age" and "row 3" in age["description"] and "sixty" in age["description"]
+    assert (
+        age["feature_name"] == "Age"
+        and "line 5 = 'sixty'" in age["description"]
+        and "sixty" in age["description"]
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if "predictions" in p.name) == []
 
 
@@ -174,5 +178,5 @@ def test_a_batch_without_its_id_column_is_a_data_error(config, approved_workspac
     batch.to_csv(path, index=False)
     outcome = run_inference(config, services, approved_workspace, path, tmp_path / "out")
     assert outcome.run.status == "failed"
-    assert "cannot be scored" in str(outcome.run.exception) and "record_id" in str(outcome.run.exception)
+    assert "header is missing column(s) ['record_id']" in str(outcome.run.exception)
     assert outcome.retraining is None

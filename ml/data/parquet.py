@@ -1,0 +1,87 @@
+"""Parquet batches under the same contract as CSV: names, types, ids and numbers checked before scoring.
+
+Parquet has types but no lines: a column of the wrong type (text, dates, lists where numbers are declared)
+refuses the file naming the column and its type; rows are numbered from 1 in messages. A float NaN or
+infinity in a feature is a value that is not a number, exactly as the text `nan` in a CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ml.config.schema import DatasetSpec
+from ml.data.csv_text import check_header
+from ml.data.values import DuplicateIds, check_ids
+from ml.errors import DataError
+
+
+def iter_parquet_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks indexed by row number (from 1), typed and marked as `iter_batch_chunks` promises."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        parquet = pq.ParquetFile(path)
+        schema = parquet.schema_arrow
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise DataError(f"{path}: not a readable Parquet file ({exc}); check the file") from None
+    allowed = [spec.id_column, *(c.name for c in spec.columns)]
+    check_header(path, [str(name) for name in schema.names], allowed, [spec.id_column])
+    _check_types(path, schema, spec)
+    integer_ids = pa.types.is_integer(schema.field(spec.id_column).type)
+    rows, duplicates = 0, DuplicateIds()
+    try:
+        for batch in parquet.iter_batches(batch_size=chunk_rows):
+            frame = batch.to_pandas()
+            frame.index = pd.RangeIndex(rows + 1, rows + 1 + len(frame))
+            if integer_ids:
+                frame[spec.id_column] = _ids_as_text(frame[spec.id_column])
+            check_ids(frame[spec.id_column], path, spec.id_column, where="row")
+            duplicates.add(frame[spec.id_column])
+            for name in spec.feature_names:
+                if name in frame.columns:
+                    frame[name] = _mark_non_finite(frame[name])
+            rows += len(frame)
+            yield frame
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"{path}: row {rows + 1} onwards cannot be read ({exc}); it is damaged") from None
+    duplicates.check(path, spec.id_column, where="row")
+
+
+def _check_types(path: Path, schema, spec: DatasetSpec) -> None:
+    import pyarrow as pa
+
+    for item in schema:
+        if item.name == spec.id_column:
+            good = pa.types.is_string(item.type) or pa.types.is_large_string(item.type)
+            good = good or pa.types.is_integer(item.type)
+            expected = "text or whole numbers"
+        elif item.name in spec.feature_names:
+            good, expected = pa.types.is_integer(item.type) or pa.types.is_floating(item.type), "numbers"
+        else:
+            continue
+        if not good:
+            raise DataError(
+                f"{path}: column {item.name!r} has Parquet type {item.type}; expected {expected}. "
+                "Write the column with a numeric (or, for the id, text) type"
+            )
+
+
+def _ids_as_text(ids: pd.Series) -> pd.Series:
+    return pd.Series([None if pd.isna(v) else str(int(v)) for v in ids], index=ids.index, dtype=object)
+
+
+def _mark_non_finite(column: pd.Series) -> pd.Series:
+    values = column.to_numpy(dtype="float64", na_value=np.nan)
+    present = column.notna().to_numpy()
+    with np.errstate(invalid="ignore"):
+        bad = present & ~np.isfinite(values)
+    if not bad.any():
+        return pd.Series(values, index=column.index, name=column.name)
+    marked = pd.Series(values, index=column.index, name=column.name, dtype=object)
+    marked[bad] = [str(v) for v in values[bad]]
+    return marked
