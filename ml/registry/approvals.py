@@ -127,12 +127,17 @@ def environments_with_approvals(config_dir: Path) -> list[str]:
 
 
 def load_approval_file(path: Path) -> ApprovalFile:
-    """Read and validate an approval file; a missing file means nothing is approved yet.
+    """Read and validate an approval file; only a file that does not exist means nothing is approved yet.
 
     Raises:
-        ConfigError: see `parse_approval_file`.
+        ConfigError: see `parse_approval_file`; also a file that exists but cannot be read (a folder, no
+            permission, not UTF-8, too large): that is never "nothing approved".
     """
-    return parse_approval_file(path.read_text(encoding="utf-8"), path) if path.is_file() else ApprovalFile()
+    from ml.config.yaml_safety import read_yaml_text
+
+    if not path.exists() and not path.is_symlink():
+        return ApprovalFile()
+    return parse_approval_file(read_yaml_text(path), path)
 
 
 def parse_approval_file(text: str, source: Path | str) -> ApprovalFile:
@@ -169,10 +174,13 @@ def read_round_trip(text: str, source: Path | str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from ml.config.yaml_safety import check_yaml_shape
+
     if any(line.startswith(("<<<<<<<", "=======", ">>>>>>>")) for line in text.splitlines()):
         raise ConfigError(
             f"{source}: contains a merge conflict marker; resolve the conflict and commit again"
         )
+    check_yaml_shape(text, source)
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as exc:
