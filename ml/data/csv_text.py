@@ -81,6 +81,11 @@ def read_header(path: Path) -> list[str]:
 
 def check_header(path: Path, names: Sequence[str], allowed: Sequence[str], required: Sequence[str]) -> None:
     """Unique, non-empty, known names that include every required one; the message says the fix."""
+    if len(names) == 1 and any(delimiter in names[0] for delimiter in ";\t|"):
+        raise DataError(
+            f"{path}: line 1: one column named {shown(names[0])}: the file uses another delimiter than ','; "
+            "write it as comma-separated CSV"
+        )
     for position, name in enumerate(names, start=1):
         if not name:
             raise DataError(f"{path}: line 1: column {position} has no name; name it or remove the column")

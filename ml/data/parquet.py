@@ -44,7 +44,7 @@ def iter_parquet_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Itera
             duplicates.add(frame[spec.id_column])
             for name in spec.feature_names:
                 if name in frame.columns:
-                    frame[name] = _mark_non_finite(frame[name])
+                    frame[name] = _mark_non_finite(frame[name], batch.column(name))
             rows += len(frame)
             yield frame
     except (pa.ArrowException, OSError) as exc:
@@ -75,13 +75,16 @@ def _ids_as_text(ids: pd.Series) -> pd.Series:
     return pd.Series([None if pd.isna(v) else str(int(v)) for v in ids], index=ids.index, dtype=object)
 
 
-def _mark_non_finite(column: pd.Series) -> pd.Series:
-    values = column.to_numpy(dtype="float64", na_value=np.nan)
-    present = column.notna().to_numpy()
-    with np.errstate(invalid="ignore"):
-        bad = present & ~np.isfinite(values)
+def _mark_non_finite(column: pd.Series, values) -> pd.Series:
+    """NaN and infinities as text (pandas would read NaN as missing); Arrow tells them from nulls."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    finite = pc.is_finite(values.cast(pa.float64()))
+    bad = pc.fill_null(pc.invert(finite), False).to_numpy(zero_copy_only=False)
+    numbers = column.to_numpy(dtype="float64", na_value=np.nan)
     if not bad.any():
-        return pd.Series(values, index=column.index, name=column.name)
-    marked = pd.Series(values, index=column.index, name=column.name, dtype=object)
-    marked[bad] = [str(v) for v in values[bad]]
+        return pd.Series(numbers, index=column.index, name=column.name)
+    marked = pd.Series(numbers, index=column.index, name=column.name, dtype=object)
+    marked[bad] = [str(v) for v in values.filter(pa.array(bad)).to_pylist()]
     return marked
