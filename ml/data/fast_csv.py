@@ -18,10 +18,11 @@ import pandas as pd
 
 from ml.config.schema import DatasetSpec
 from ml.data.csv_text import MAX_FIELD_CHARS
-from ml.data.values import MAX_ID_CHARS, DuplicateIds
+from ml.data.values import BLANKS, MAX_ID_CHARS, DuplicateIds
 from ml.errors import DataError
 
 _SCAN_BLOCK = 1 << 23
+_MAX_BLOCK = 1 << 28  # Arrow takes an int32 block size; 256 MiB is ~10M rows of this contract
 
 
 class BatchTypeError(DataError):
@@ -41,9 +42,8 @@ def fast_csv_chunks(
         column_types=types, null_values=[spec.missing_marker, ""], strings_can_be_null=True
     )
     # Arrow cuts a CSV into blocks of bytes, not rows: the first 64 KiB give the bytes per row.
-    read = csv.ReadOptions(
-        column_names=list(names), skip_rows=1, block_size=max(1 << 16, chunk_rows * _bytes_per_row(path))
-    )
+    block = min(_MAX_BLOCK, max(1 << 16, chunk_rows * _bytes_per_row(path)))
+    read = csv.ReadOptions(column_names=list(names), skip_rows=1, block_size=block)
     rows, duplicates = 0, DuplicateIds()
     try:
         for batch in csv.open_csv(path, read_options=read, convert_options=convert):
@@ -68,8 +68,10 @@ def _trust(batch, names: Sequence[str], features: list[str], id_column: str) -> 
         if column.null_count < len(column) and not pc.all(pc.is_finite(column)).as_py():
             raise BatchTypeError(f"column {name!r}: a value that is not a finite number")
     ids = batch.column(id_column)
-    if ids.null_count or (len(ids) and pc.min(pc.utf8_length(pc.utf8_trim_whitespace(ids))).as_py() == 0):
+    if ids.null_count or (len(ids) and pc.min(pc.utf8_length(ids)).as_py() == 0):
         raise BatchTypeError("an empty record id")
+    if not pc.all(pc.equal(ids, pc.utf8_trim(ids, characters=BLANKS))).as_py():
+        raise BatchTypeError("a record id with surrounding blanks")
     for name in names:
         if name not in features:
             longest = pc.max(pc.utf8_length(batch.column(name))).as_py() or 0

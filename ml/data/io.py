@@ -17,7 +17,15 @@ from ml.config.schema import DatasetSpec
 from ml.data.csv_text import check_encoding, check_header, iter_string_chunks, read_header
 from ml.data.fast_csv import BatchTypeError, fast_csv_chunks
 from ml.data.parquet import iter_parquet_chunks
-from ml.data.values import DuplicateIds, check_ids, check_unique, checked_column, parse_column, to_numbers
+from ml.data.values import (
+    DuplicateIds,
+    check_ids,
+    check_unique,
+    checked_column,
+    clean_ids,
+    parse_column,
+    to_numbers,
+)
 from ml.errors import DataError
 
 # Row numbers in messages are 1-based line numbers of the file, as an editor shows them.
@@ -44,7 +52,7 @@ def read_table(path: Path, spec: DatasetSpec, *, with_label: bool) -> pd.DataFra
     raw = _whole(path, None)
     frame = to_numbers(raw[required], path, spec.missing_marker)
     if spec.id_column in raw.columns:
-        ids = raw[spec.id_column]
+        ids = clean_ids(raw[spec.id_column])
         check_ids(ids, path, spec.id_column)
         check_unique(ids, path, spec.id_column)
     else:
@@ -98,6 +106,7 @@ def iter_csv_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Iterator[
     check_header(path, names, contract_columns(spec), [spec.id_column])
     duplicates = DuplicateIds()
     for raw in iter_string_chunks(path, None, chunk_rows):
+        raw[spec.id_column] = clean_ids(raw[spec.id_column])
         check_ids(raw[spec.id_column], path, spec.id_column)
         duplicates.add(raw[spec.id_column])
         for name in spec.feature_names:

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ml.config.schema import DatasetSpec
 from ml.data.csv_text import check_header
-from ml.data.values import DuplicateIds, check_ids
+from ml.data.values import DuplicateIds, check_ids, clean_ids
 from ml.errors import DataError
 
 
@@ -38,8 +38,8 @@ def iter_parquet_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Itera
         for batch in parquet.iter_batches(batch_size=chunk_rows):
             frame = batch.to_pandas()
             frame.index = pd.RangeIndex(rows + 1, rows + 1 + len(frame))
-            if integer_ids:
-                frame[spec.id_column] = _ids_as_text(frame[spec.id_column])
+            ids = frame[spec.id_column]
+            frame[spec.id_column] = _ids_as_text(ids) if integer_ids else clean_ids(ids.astype(object))
             check_ids(frame[spec.id_column], path, spec.id_column, where="row")
             duplicates.add(frame[spec.id_column])
             for name in spec.feature_names:

@@ -4,7 +4,8 @@
   `None`, `NA`, `null`, `NaN` are not missing markers: they are values that are not numbers.
 - a number: a plain decimal such as `42`, `-3.5`, `.5`, `1e3` that is finite. `inf`, `nan`, `1e999` (which
   overflows), `1_000`, `0x10`, digits of other scripts are not numbers.
-- a record id: present, not blank, at most `MAX_ID_CHARS` characters, unique in the file.
+- a record id: present, not blank, at most `MAX_ID_CHARS` characters, unique in the file; surrounding blanks
+  are not part of it (as for numbers), so ` r1` and `r1` are the same record.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ml.errors import DataError
 
 NUMBER_PATTERN = r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 MAX_ID_CHARS = 256
+BLANKS = " \t"  # surrounding blanks of a field, ignored by every reader (Arrow trims the same two)
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class ParsedColumn:
 
 def parse_column(text: pd.Series, missing_marker: str) -> ParsedColumn:
     """Apply the number and missing rules to a column of strings (None counts as an empty field)."""
-    stripped = text.fillna("").astype(str).str.strip()
+    stripped = text.fillna("").astype(str).str.strip(BLANKS)
     missing = ((stripped == "") | (stripped == missing_marker)).to_numpy()
     number = stripped.str.fullmatch(NUMBER_PATTERN).to_numpy(dtype=bool) & ~missing
     values = np.full(len(text), np.nan)
@@ -82,10 +84,15 @@ def to_numbers(raw: pd.DataFrame, path: Path | str, missing_marker: str) -> pd.D
     return pd.DataFrame(numbers, index=raw.index)
 
 
+def clean_ids(ids: pd.Series) -> pd.Series:
+    """Ids without their surrounding blanks (None stays None)."""
+    return ids.str.strip(BLANKS)
+
+
 def check_ids(ids: pd.Series, path: Path | str, column: str, where: str = "line") -> None:
     """Every id present, not blank, not too long (row labels of `ids` are line or row numbers)."""
     text = ids.fillna("").astype(str)
-    blank = text.str.strip() == ""
+    blank = text == ""
     if blank.any():
         raise DataError(
             f"{path}: {where} {ids.index[int(np.flatnonzero(blank.to_numpy())[0])]}: column {column!r}: the "

@@ -16,7 +16,7 @@ import pandas as pd
 from ml.config.schema import DatasetSpec
 from ml.data.csv_text import check_encoding, check_header, iter_string_chunks, read_header, shown
 from ml.data.io import check_readable, contract_columns
-from ml.data.values import check_ids, parse_column
+from ml.data.values import check_ids, clean_ids, parse_column
 from ml.errors import DataError
 from ml.registry import MAX_VERSION
 
@@ -144,6 +144,7 @@ def _read_csv(path: Path, required: Sequence[str], allowed: Sequence[str], id_co
     frame = pd.concat(list(iter_string_chunks(path, None, chunk_rows=1 << 62)))
     if frame.empty:
         raise DataError(f"{path}: has a header but no data rows")
+    frame[id_column] = clean_ids(frame[id_column])
     check_ids(frame[id_column], path, id_column)
     check_unique_ids(frame, id_column, str(path))
     return frame

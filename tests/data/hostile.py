@@ -1,4 +1,4 @@
-"""Read a batch the way `mlops infer` does (fast path, strict reader on doubt), for the hostile-input tests."""
+"""Read a batch as `mlops infer` does (fast path, strict reader on doubt), for the hostile-input tests."""
 
 from __future__ import annotations
 
