@@ -89,11 +89,12 @@ def claim_output_dir(folder: Path, run_id: str, produces: Sequence[str]) -> Iter
 
 def _lock(path: Path, run_id: str) -> str:
     owner = {"run_id": run_id, "pid": os.getpid(), "host": socket.gethostname(), "started_at": _now()}
+    note = ""
     for _ in range(2):
         try:
             with open(path, "x", encoding="utf-8") as handle:
                 json.dump(owner, handle)
-            return ""
+            return note
         except FileExistsError:
             other = _read_json(path)
             if process_alive(int(other.get("pid", 0)) or os.getpid(), str(other.get("host", ""))):
