@@ -106,6 +106,8 @@ def iter_csv_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Iterator[
     check_header(path, names, contract_columns(spec), [spec.id_column])
     duplicates = DuplicateIds()
     for raw in iter_string_chunks(path, None, chunk_rows):
+        if raw.empty:  # a header without rows: no chunk, as from the fast path
+            continue
         raw[spec.id_column] = clean_ids(raw[spec.id_column])
         check_ids(raw[spec.id_column], path, spec.id_column)
         duplicates.add(raw[spec.id_column])
