@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint bench lock clean
+.PHONY: setup demo test lint bench fuzz lock clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,12 @@ lint: setup
 # short variant. Prints one table and writes benchmarks/results/latest.{json,md}.
 bench: setup
 	$(BIN)/python benchmarks/run_all.py $(if $(filter 1,$(QUICK)),--quick)
+
+# Property-based tests of the readers, the YAML loaders and `mlops infer`, long and random (`make test` runs
+# the same properties bounded and reproducible); prints how many inputs each property tried.
+fuzz: setup
+	MLOPS_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz tests/e2e/test_fuzz_cli.py -q \
+		--hypothesis-show-statistics $(PYTEST_ARGS)
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs pip-tools in a scratch venv).
 lock:
