@@ -29,15 +29,13 @@ from ml.data.values import (
 from ml.errors import DataError
 
 # Row numbers in messages are 1-based line numbers of the file, as an editor shows them.
+__all__ = ["BatchTypeError", "iter_batch_chunks", "iter_csv_chunks", "read_strings", "read_table"]
 
 
 def read_raw_source(path: Path, spec: DatasetSpec) -> pd.DataFrame:
     """Read the raw data set file (columns in spec order, header or not) as numbers, NaN for missing."""
     names = [c.name for c in spec.columns]
-    check_readable(path)
-    if spec.header:
-        check_header(path, read_header(path), names, names)
-    raw = _whole(path, None if spec.header else names)
+    raw = read_strings(path, names, names) if spec.header else _whole(path, names)
     frame = to_numbers(raw[names], path, spec.missing_marker)
     frame.insert(0, spec.id_column, [f"r{i + 1:06d}" for i in range(len(frame))])
     return frame.reset_index(drop=True)
@@ -45,11 +43,8 @@ def read_raw_source(path: Path, spec: DatasetSpec) -> pd.DataFrame:
 
 def read_table(path: Path, spec: DatasetSpec, *, with_label: bool) -> pd.DataFrame:
     """Read a prepared CSV with a header: the id column (optional), the features and, if asked, the label."""
-    check_readable(path)
-    names = read_header(path)
     required = spec.feature_names + ([spec.label.name] if with_label else [])
-    check_header(path, names, contract_columns(spec), required)
-    raw = _whole(path, None)
+    raw = read_strings(path, contract_columns(spec), required)
     frame = to_numbers(raw[required], path, spec.missing_marker)
     if spec.id_column in raw.columns:
         ids = clean_ids(raw[spec.id_column])
@@ -66,15 +61,25 @@ def contract_columns(spec: DatasetSpec) -> list[str]:
     return [spec.id_column, *(c.name for c in spec.columns)]
 
 
-def _whole(path: Path, names: list[str] | None) -> pd.DataFrame:
+def read_strings(path: Path, allowed: list[str], required: list[str]) -> pd.DataFrame:
+    """A whole CSV with a header, as strings indexed by line, after the encoding and header rules."""
+    return _whole(path, None, allowed, required)
+
+
+def _whole(
+    path: Path, names: list[str] | None, allowed: list[str] | None = None, required: list[str] | None = None
+) -> pd.DataFrame:
+    check_readable(path)
+    check_encoding(path)
+    if names is None:
+        check_header(path, read_header(path), allowed or [], required or [])
     frame = pd.concat(list(iter_string_chunks(path, names, chunk_rows=1 << 62)))
     if frame.empty:
-        raise DataError(f"{path}: has no data rows; expected a CSV with data rows")
+        raise DataError(f"{path}: has a header but no data rows; expected a CSV with data rows")
     return frame
 
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-__all__ = ["BatchTypeError", "contract_columns", "iter_batch_chunks", "iter_csv_chunks", "read_table"]
 T = TypeVar("T")
 _END = object()
 

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from ml.config.schema import DatasetSpec
-from ml.data.csv_text import check_encoding, check_header, iter_string_chunks, read_header, shown
-from ml.data.io import check_readable, contract_columns
+from ml.data.csv_text import shown
+from ml.data.io import contract_columns, read_strings
 from ml.data.values import check_ids, clean_ids, parse_column
 from ml.errors import DataError
 from ml.registry import MAX_VERSION
@@ -137,13 +137,8 @@ def _unmatched(ids: pd.Series, other: set) -> UnmatchedIds:
 
 
 def _read_csv(path: Path, required: Sequence[str], allowed: Sequence[str], id_column: str) -> pd.DataFrame:
-    """The shared strict reader (`ml.data.csv_text`): encoding, header, field counts, ids; lines as index."""
-    check_readable(path)
-    check_encoding(path)
-    check_header(path, read_header(path), allowed, required)
-    frame = pd.concat(list(iter_string_chunks(path, None, chunk_rows=1 << 62)))
-    if frame.empty:
-        raise DataError(f"{path}: has a header but no data rows")
+    """The shared strict reader (`ml.data.io`): encoding, header, field counts, ids; lines as index."""
+    frame = read_strings(path, list(allowed), list(required))
     frame[id_column] = clean_ids(frame[id_column])
     check_ids(frame[id_column], path, id_column)
     check_unique_ids(frame, id_column, str(path))
