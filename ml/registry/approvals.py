@@ -187,6 +187,8 @@ def read_round_trip(text: str, source: Path | str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         raise ConfigError(f"{source}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except TypeError:  # found by tests/fuzz: a list or mapping as a key (`? [a]`) is unhashable
+        raise ConfigError(f"{source}: a key must be a plain value, not a list or mapping") from None
     if data is not None and not hasattr(data, "items"):
         raise ConfigError(f"{source}: expected a mapping with 'approvals' (and optionally 'rejections')")
     return data

@@ -79,3 +79,13 @@ def test_aliases_within_the_limits_still_work(tmp_path):
     path.write_text("base: &base {a: 1}\nother: *base\n")
 
     assert read_yaml_mapping(path) == {"base": {"a": 1}, "other": {"a": 1}}
+
+
+@pytest.mark.parametrize("text", ["? rejections: []\n", "?   - model_group: g\n"])
+def test_a_list_or_mapping_as_key_in_an_approval_file_is_a_config_error(tmp_path, text):
+    # Found by tests/fuzz/test_yaml_properties.py: ruamel raised TypeError (a traceback) here.
+    path = tmp_path / "approved-model.yaml"
+    path.write_text(text)
+
+    with pytest.raises(ConfigError, match="a key must be a plain value"):
+        load_approval_file(path)
