@@ -42,7 +42,7 @@ class BatchSource:
         return read_ahead(iter_batch_chunks(self.path, self.spec, self.chunk_rows))
 
     def lenient_chunks(self) -> Generator[pd.DataFrame, None, None]:
-        """Chunks with per-chunk type inference, for a CSV whose values do not all parse as numbers."""
+        """The strict reader's chunks (every rule checked, values that are not numbers kept as text)."""
         return read_ahead(iter_csv_chunks(self.path, self.spec, self.chunk_rows))
 
 
@@ -58,7 +58,7 @@ def check_and_score(
         with closing(batch.chunks()) as chunks:
             return _one_pass(chunks, batch, baseline, model, version, predictions_path)
     except BatchTypeError:
-        # Not every value is a number: read again leniently, so the check can name the rows.
+        # The fast reader stopped short of a verdict: the strict reader reads again and names the lines.
         with closing(batch.lenient_chunks()) as chunks:
             return _one_pass(chunks, batch, baseline, model, version, predictions_path)
 

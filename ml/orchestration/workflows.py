@@ -25,13 +25,14 @@ from ml.orchestration.services import Services, Workspace
 Progress = Callable[[str], None]
 # Every file `mlops infer` may write into its report folder (the data-quality files, the HTML report, the
 # predictions in either format and their staged copies); the folder's claim owns exactly these.
-INFERENCE_OUTPUTS = tuple(
-    ["constraint_violations.json", "statistics.json", "report.html"]
-    + [
-        f"{prefix}predictions.{fmt}{suffix}"
-        for fmt in ("csv", "parquet")
-        for prefix, suffix in (("", ""), (".", ".staged"))
-    ]
+INFERENCE_OUTPUTS = (
+    "constraint_violations.json",
+    "statistics.json",
+    "report.html",
+    "predictions.csv",
+    "predictions.parquet",
+    ".predictions.csv.staged",
+    ".predictions.parquet.staged",
 )
 
 
