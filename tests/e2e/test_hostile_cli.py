@@ -225,3 +225,38 @@ def test_a_passing_run_then_a_failing_one_leaves_only_the_failing_runs_files(app
     assert predictions_in(out) == []
     assert (out / "notes.txt").read_text() == "the user's own file"
     assert json.loads((out / ".mlops-run.json").read_text())["status"] == "rejected"
+
+
+def test_a_second_run_into_an_output_dir_in_use_is_refused_naming_the_first(approved_workspace, tmp_path):
+    from ml.orchestration.outputs import claim_output_dir
+
+    batch = approved_workspace.data_dir / "batch.csv"
+    with claim_output_dir(tmp_path / "out", "inference-first", ("report.html",)):
+        result = mlops(
+            approved_workspace.root, "infer", "--input", str(batch), "--output-dir", str(tmp_path / "out")
+        )
+
+    assert result.exit_code == 1 and "run inference-first (process" in result.output
+    assert predictions_in(tmp_path / "out") == []
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+        "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+        "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+        "name: local\nname: local\n",
+        "name: Jos\udce9\n",
+    ],
+    ids=["alias bomb", "duplicate key", "latin-1"],
+)
+def test_a_hostile_environment_file_is_exit_2(tmp_path, content):
+    folder = tmp_path / "configs/local"
+    folder.mkdir(parents=True)
+    (folder / "environment.yaml").write_bytes(content.encode("utf-8", "surrogateescape"))
+
+    result = CliRunner().invoke(cli, ["--config-dir", str(tmp_path / "configs"), "registry", "list"])
+
+    assert result.exit_code == 2, result.output
+    assert "environment.yaml" in result.output and "Traceback" not in result.output
