@@ -50,12 +50,12 @@ def fast_csv_chunks(
             _trust(batch, names, features, spec.id_column)
             frame = batch.to_pandas()
             frame.index = pd.RangeIndex(rows + 2, rows + 2 + len(frame))
-            duplicates.add(frame[spec.id_column])
+            duplicates.add(batch.column(spec.id_column), rows + 2)
             rows += len(frame)
             yield frame
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         raise BatchTypeError(f"{path}: {exc}") from None
-    if duplicates.first_repeat() is not None or not _one_row_per_line(path, rows):
+    if (rows and duplicates.first_repeat() is not None) or not _one_row_per_line(path, rows):
         raise BatchTypeError(f"{path}: the strict reader must say which line is wrong")
 
 

@@ -115,12 +115,13 @@ def iter_csv_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Iterator[
             continue
         raw[spec.id_column] = clean_ids(raw[spec.id_column])
         check_ids(raw[spec.id_column], path, spec.id_column)
-        duplicates.add(raw[spec.id_column])
+        duplicates.add(raw[spec.id_column], int(raw.index[0]))
         for name in spec.feature_names:
             if name in raw.columns:
                 raw[name] = checked_column(raw[name], parse_column(raw[name], spec.missing_marker))
         yield raw
-    duplicates.check(path, spec.id_column)
+    if duplicates.arrays:
+        duplicates.check(path, spec.id_column)
 
 
 def read_ahead(chunks: Iterator[T]) -> Generator[T, None, None]:

@@ -15,13 +15,14 @@ import pandas as pd
 
 from ml.config.schema import DatasetSpec
 from ml.data.csv_text import check_header
-from ml.data.values import DuplicateIds, check_ids, clean_ids
+from ml.data.values import BLANKS, DuplicateIds, check_arrow_ids
 from ml.errors import DataError
 
 
 def iter_parquet_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Iterator[pd.DataFrame]:
     """Chunks indexed by row number (from 1), typed and marked as `iter_batch_chunks` promises."""
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -32,16 +33,15 @@ def iter_parquet_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Itera
     allowed = [spec.id_column, *(c.name for c in spec.columns)]
     check_header(path, [str(name) for name in schema.names], allowed, [spec.id_column])
     _check_types(path, schema, spec)
-    integer_ids = pa.types.is_integer(schema.field(spec.id_column).type)
+    position = schema.names.index(spec.id_column)
     rows, duplicates = 0, DuplicateIds()
     try:
         for batch in parquet.iter_batches(batch_size=chunk_rows):
-            frame = batch.to_pandas()
+            ids = pc.utf8_trim(batch.column(position).cast(pa.string()), characters=BLANKS)
+            check_arrow_ids(ids, path, spec.id_column, rows + 1)
+            duplicates.add(ids, rows + 1)
+            frame = batch.set_column(position, spec.id_column, ids).to_pandas()
             frame.index = pd.RangeIndex(rows + 1, rows + 1 + len(frame))
-            ids = frame[spec.id_column]
-            frame[spec.id_column] = _ids_as_text(ids) if integer_ids else clean_ids(ids.astype(object))
-            check_ids(frame[spec.id_column], path, spec.id_column, where="row")
-            duplicates.add(frame[spec.id_column])
             for name in spec.feature_names:
                 if name in frame.columns:
                     frame[name] = _mark_non_finite(frame[name], batch.column(name))
@@ -49,7 +49,8 @@ def iter_parquet_chunks(path: Path, spec: DatasetSpec, chunk_rows: int) -> Itera
             yield frame
     except (pa.ArrowException, OSError) as exc:
         raise DataError(f"{path}: row {rows + 1} onwards cannot be read ({exc}); it is damaged") from None
-    duplicates.check(path, spec.id_column, where="row")
+    if rows:
+        duplicates.check(path, spec.id_column, where="row")
 
 
 def _check_types(path: Path, schema, spec: DatasetSpec) -> None:
@@ -69,10 +70,6 @@ def _check_types(path: Path, schema, spec: DatasetSpec) -> None:
                 f"{path}: column {item.name!r} has Parquet type {item.type}; expected {expected}. "
                 "Write the column with a numeric (or, for the id, text) type"
             )
-
-
-def _ids_as_text(ids: pd.Series) -> pd.Series:
-    return pd.Series([None if pd.isna(v) else str(int(v)) for v in ids], index=ids.index, dtype=object)
 
 
 def _mark_non_finite(column: pd.Series, values) -> pd.Series:
