@@ -97,7 +97,8 @@ def _lock(path: Path, run_id: str) -> str:
             return note
         except FileExistsError:
             other = _read_json(path)
-            if process_alive(int(other.get("pid", 0)) or os.getpid(), str(other.get("host", ""))):
+            # An unreadable lock is a run killed between creating and writing it: stale like a dead one.
+            if "pid" in other and process_alive(int(other["pid"]), str(other.get("host", ""))):
                 raise OutputDirError(
                     f"{path.parent}: run {other.get('run_id', '?')} (process {other.get('pid', '?')} on "
                     f"{other.get('host', '?')}, since {other.get('started_at', '?')}) is writing into this "
