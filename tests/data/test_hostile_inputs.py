@@ -211,3 +211,22 @@ def test_a_file_that_is_not_parquet_is_refused(tmp_path, config):
     path.write_text(HEADER + GOOD)
 
     assert "not a readable Parquet file" in read_batch(path, config.dataset).error
+
+
+def test_parquet_with_a_timestamp_id_is_refused(tmp_path, config):
+    import pyarrow as pa
+
+    table = pa.table(
+        {
+            "record_id": pa.array([0], pa.timestamp("s")),
+            "Age": [50.0],
+            "Shape": [1],
+            "Margin": [1],
+            "Density": [1],
+        }
+    )
+
+    assert (
+        "column 'record_id' has Parquet type timestamp[s]"
+        in read_batch(parquet(tmp_path, table), config.dataset).error
+    )

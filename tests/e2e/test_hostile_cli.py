@@ -260,3 +260,25 @@ def test_a_hostile_environment_file_is_exit_2(tmp_path, content):
 
     assert result.exit_code == 2, result.output
     assert "environment.yaml" in result.output and "Traceback" not in result.output
+
+
+def test_an_out_of_range_version_option_is_a_usage_error(approved_workspace):
+    result = mlops(approved_workspace.root, "registry", "show", "--version", "99999999999999999999")
+
+    assert result.exit_code == 2 and "99999999999999999999 is not in the range" in result.output
+
+
+def test_an_out_of_range_version_in_an_approval_file_is_a_config_error(tmp_path):
+    from ml.errors import ConfigError
+    from ml.registry.approvals import load_approval_file
+
+    path = tmp_path / "approved-model.yaml"
+    path.write_text(
+        "approvals:\n  - model_group: g\n    version: 99999999999999999999\n    artifact_digest: "
+        + "a" * 64
+        + "\n"
+        "    reason: r\n    approved_by: b\n    approved_at: 2026-01-01T00:00:00Z\n"
+    )
+
+    with pytest.raises(ConfigError, match=r"approvals\.0\.version: .*less than or equal to 2147483647"):
+        load_approval_file(path)
