@@ -227,6 +227,6 @@ def test_parquet_with_a_timestamp_id_is_refused(tmp_path, config):
     )
 
     assert (
-        "column 'record_id' has Parquet type timestamp[s]"
+        "column 'record_id' has Parquet type timestamp"
         in read_batch(parquet(tmp_path, table), config.dataset).error
     )
