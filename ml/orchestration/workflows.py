@@ -146,6 +146,7 @@ def run_inference(
     }
     digests = {str(input_path): file_sha256(input_path)} if input_path.is_file() else {}
     with claim_output_dir(report_dir, run_id, INFERENCE_OUTPUTS) as claim:
+        _say_note(claim, progress)
         result = _runner(services, workspace, progress).run(INFERENCE_PIPELINE, parameters, digests, run_id)
         _copy_outputs(result, "data_quality", report_dir)
         if "data_quality" in result.values:
@@ -161,6 +162,11 @@ def run_inference(
         return InferenceOutcome(result, predictions_path, report_dir)
     retraining, note = _react(config, services, workspace, result, progress, _schema_only(result))
     return InferenceOutcome(result, predictions_path, report_dir, retraining, note)
+
+
+def _say_note(claim, progress: Progress) -> None:
+    if claim.note:  # e.g. a killed run's lock: its leftovers were removed before this run
+        progress(f"note: {claim.folder}: {claim.note}; its files were removed")
 
 
 def _format_of(path: Path) -> str:
@@ -195,6 +201,7 @@ def run_model_quality(
     }
     digests = {str(path): file_sha256(path) for path in (predictions_path, labels_path) if path.is_file()}
     with claim_output_dir(target, run_id, (*MODEL_QUALITY_FILES, REPORT_NAME)) as claim:
+        _say_note(claim, progress)
         result = _runner(services, workspace, progress).run(
             MODEL_QUALITY_PIPELINE, parameters, digests, run_id
         )

@@ -282,3 +282,22 @@ def test_an_out_of_range_version_in_an_approval_file_is_a_config_error(tmp_path)
 
     with pytest.raises(ConfigError, match=r"approvals\.0\.version: .*less than or equal to 2147483647"):
         load_approval_file(path)
+
+
+def test_infer_into_a_killed_runs_folder_says_so_and_takes_it_over(approved_workspace, tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    out = tmp_path / "out"
+    out.mkdir()
+    lock = {"run_id": "inference-killed", "pid": gone.pid, "host": socket.gethostname(), "started_at": "t"}
+    (out / ".mlops-run.lock").write_text(json.dumps(lock))
+    batch = approved_workspace.data_dir / "batch.csv"
+
+    result = mlops(approved_workspace.root, "infer", "--input", str(batch), "--output-dir", str(out))
+
+    assert result.exit_code == 0, result.output
+    assert "run inference-killed was killed while writing here" in result.output
