@@ -8,7 +8,7 @@ AWS_STAMP := $(VENV)/.installed-aws
 IMAGE_TAG ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 IMAGE ?= mlops-gitops-pipeline:$(IMAGE_TAG)
 
-.PHONY: setup setup-aws demo test lint bench lock image lambda-package clean checkov-setup checkov checkov-lock \
+.PHONY: setup setup-aws demo test lint bench lock image lambda-package fuzz clean checkov-setup checkov checkov-lock \
 	ci-tools-setup ci-tools-lock workflow-lint
 
 setup: $(STAMP)
@@ -44,6 +44,12 @@ lint: setup
 # short variant. Prints one table and writes benchmarks/results/latest.{json,md}.
 bench: setup-aws
 	$(BIN)/python benchmarks/run_all.py $(if $(filter 1,$(QUICK)),--quick)
+
+# Property-based tests of the readers, the YAML loaders and `mlops infer`, long and random (`make test` runs
+# the same properties bounded and reproducible); prints how many inputs each property tried.
+fuzz: setup
+	MLOPS_HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest tests/fuzz tests/e2e/test_fuzz_cli.py -q \
+		--hypothesis-show-statistics $(PYTEST_ARGS)
 
 # Regenerate the lock after changing dependencies in pyproject.toml (needs pip-tools in a scratch venv).
 lock:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 import click
 
 from ml.commands import approvals, aws_pipelines, compare, config, monitor, pipelines
@@ -35,4 +37,11 @@ for command in (
 
 
 def main() -> None:
+    # A termination signal unwinds like Ctrl-C, so the run record says "interrupted" and the output
+    # folder's lock is released (SIGKILL cannot be caught: such a run is recognised by its dead process).
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     cli(prog_name="mlops")
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict
 
+from ml.artifacts.codecs import standard_json
 from ml.registry import ModelVersion
 
 
@@ -30,7 +31,9 @@ def auc_with_interval(metrics: dict) -> str:
 
 def render_versions(versions: Sequence[ModelVersion], output_format: str) -> str:
     if output_format == "json":
-        return json.dumps([asdict(v) for v in versions], indent=2, default=str)
+        return json.dumps(
+            standard_json([asdict(v) for v in versions]), indent=2, default=str, allow_nan=False
+        )
     if not versions:
         return "no versions registered yet (run `mlops train`)"
     rows = [
@@ -49,7 +52,7 @@ def render_versions(versions: Sequence[ModelVersion], output_format: str) -> str
 
 def render_version(version: ModelVersion, output_format: str) -> str:
     if output_format == "json":
-        return json.dumps(asdict(version), indent=2, default=str)
+        return json.dumps(standard_json(asdict(version)), indent=2, default=str, allow_nan=False)
     lines = [
         f"{version.model_group} version {version.version}: {version.status}",
         f"artifact   {version.artifact_digest}  {version.artifact_uri}",

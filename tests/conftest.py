@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -40,4 +41,24 @@ def with_changes(config: EnvironmentConfig, **sections) -> EnvironmentConfig:
 
 # AWS test fixtures: a session moto server on 127.0.0.1 (`moto_server`, `fresh_moto` resets it per test)
 # and the autouse `socket_guard` that refuses any connection beyond loopback.
+# Property-based tests (hypothesis): a bounded, reproducible run in `make test`; `make fuzz` sets
+# MLOPS_HYPOTHESIS_PROFILE=fuzz for a long random one (see docs/monitoring.md, "Fuzzing the readers").
+from hypothesis import HealthCheck, settings  # noqa: E402
+
 from tests.aws_server import fresh_moto, moto_server, socket_guard  # noqa: E402, F401
+
+settings.register_profile(
+    "ci",
+    max_examples=100,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "fuzz",
+    max_examples=3000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("MLOPS_HYPOTHESIS_PROFILE", "ci"))

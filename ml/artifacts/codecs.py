@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from typing import Any
 
@@ -67,7 +68,20 @@ def get_content(store: ArtifactStore, digest: str) -> bytes:
 
 def encode_json(value: Any) -> bytes:
     """Canonical JSON (sorted keys, UTF-8), so equal values give equal digests."""
-    return (json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    text = json.dumps(standard_json(value), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def standard_json(value: Any) -> Any:
+    """`value` with every NaN or infinite float as null: Python writes them as NaN/Infinity, which is not
+    JSON and which strict readers (jq, browsers' JSON.parse, Java) refuse."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: standard_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [standard_json(item) for item in value]
+    return value
 
 
 def get_json(store: ArtifactStore, digest: str) -> Any:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ml.commands.base import FORMAT, Context, pass_context, progress, shared_options
+from ml.commands.base import FORMAT, VERSION, Context, pass_context, progress, shared_options
 
 
 def _not_blank(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -25,7 +25,7 @@ def status_change_options(command):
     command = click.option("--by", required=True, callback=_not_blank, help="Who decides (recorded).")(
         command
     )
-    return click.option("--version", type=int, required=True)(command)
+    return click.option("--version", type=VERSION, required=True)(command)
 
 
 @click.command()
@@ -192,7 +192,7 @@ def registry_audit(obj: Context, expected_head: str | None, output_format: str) 
 
 
 @registry.command("show")
-@click.option("--version", type=int, required=True)
+@click.option("--version", type=VERSION, required=True)
 @FORMAT
 @shared_options
 @pass_context

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,11 @@ class Context:
 
 
 class MlopsGroup(click.Group):
-    """Turns library errors into one clear line on stderr and the error's documented exit code."""
+    """Turns library errors into one clear line on stderr and the error's documented exit code.
+
+    No input may end in a Python traceback: an error nobody anticipated is a bug, reported in one line
+    with exit 1 (`MLOPS_TRACEBACK=1` shows the traceback for a bug report).
+    """
 
     def invoke(self, ctx: click.Context):
         try:
@@ -61,7 +66,18 @@ class MlopsGroup(click.Group):
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
         except OSError as exc:  # a path that cannot be written or read: say which, without a traceback
-            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            click.echo(f"error: {exc.filename or ''}: {exc.strerror or exc}; check the path", err=True)
+            sys.exit(1)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("MLOPS_TRACEBACK") == "1":
+                raise
+            click.echo(
+                f"error: internal error ({type(exc).__name__}: {exc}); this is a bug: please report it with "
+                "the output of the same command run with MLOPS_TRACEBACK=1",
+                err=True,
+            )
             sys.exit(1)
 
 
@@ -108,6 +124,7 @@ def shared_options(command):
 
 pass_context = click.make_pass_decorator(Context)
 
+VERSION = click.IntRange(1, 2**31 - 1)  # = ml.registry.MAX_VERSION, without importing the registry here
 FORMAT = click.option("--format", "output_format", type=click.Choice(["table", "json"]), default="table")
 
 
@@ -117,6 +134,9 @@ def raise_failure(result) -> NoReturn:
 
     if isinstance(result.exception, MlopsError):
         raise result.exception
+    if isinstance(result.exception, OSError) and result.exception.filename:  # e.g. a full or read-only disk
+        error = result.exception
+        raise MlopsError(f"run {result.record.run_id}: {error.filename}: {error.strerror}; check the folder")
     raise PipelineFailedError(
         f"run {result.record.run_id} failed: {result.record.error} (record: {result.run_dir / 'run.json'})"
     )

@@ -89,14 +89,17 @@ def read_yaml_mapping(path: Path) -> dict:
     """Parse a YAML file that must hold a mapping, turning every failure into a ConfigError."""
     import yaml
 
-    if not path.is_file():
+    from ml.config.yaml_safety import check_yaml_shape, load_unique_yaml, read_yaml_text
+
+    if not path.exists():
         raise ConfigError(f"{path}: file not found; create it or pass --env with an existing environment")
-    text = path.read_text(encoding="utf-8")
+    text = read_yaml_text(path)
     if any(line.startswith(("<<<<<<<", ">>>>>>>")) for line in text.splitlines()):
         raise ConfigError(f"{path}: contains a merge conflict marker; resolve the conflict and commit again")
+    check_yaml_shape(text, path)
     try:
         # libyaml's safe loader when present: ~10x faster than the pure-Python one, same safe subset.
-        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        data = load_unique_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""

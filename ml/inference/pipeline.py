@@ -16,6 +16,7 @@ import pandas as pd
 
 from ml.config.schema import DatasetSpec
 from ml.data.io import BatchTypeError, iter_batch_chunks, iter_csv_chunks, read_ahead
+from ml.data.values import unparsed_rows
 from ml.errors import DataError
 from ml.inference.resolve import load_model_artifacts, resolve_approved_version
 from ml.inference.score import PredictionWriter, publish_predictions, score_batch
@@ -45,7 +46,7 @@ class BatchSource:
         return read_ahead(iter_batch_chunks(self.path, self.spec, self.chunk_rows))
 
     def lenient_chunks(self) -> Generator[pd.DataFrame, None, None]:
-        """Chunks with per-chunk type inference, for a CSV whose values do not all parse as numbers."""
+        """The strict reader's chunks (every rule checked, values that are not numbers kept as text)."""
         return read_ahead(iter_csv_chunks(self.path, self.spec, self.chunk_rows))
 
 
@@ -59,21 +60,22 @@ def check_and_score(
     """Check every chunk against the baseline and stage its predictions, in one pass over the batch."""
     try:
         with closing(batch.chunks()) as chunks:
-            return _one_pass(chunks, batch.spec, baseline, model, version, predictions_path)
+            return _one_pass(chunks, batch, baseline, model, version, predictions_path)
     except BatchTypeError:
-        # Not every value is a number: read again leniently, so the check can name the rows.
+        # The fast reader stopped short of a verdict: the strict reader reads again and names the lines.
         with closing(batch.lenient_chunks()) as chunks:
-            return _one_pass(chunks, batch.spec, baseline, model, version, predictions_path)
+            return _one_pass(chunks, batch, baseline, model, version, predictions_path)
 
 
 def _one_pass(
     chunks: Iterable[pd.DataFrame],
-    spec: DatasetSpec,
+    batch: BatchSource,
     baseline: DataBaseline,
     model: ModelBundle,
     version: ModelVersion,
     predictions_path: Path,
 ) -> tuple[DataQualityReport, PredictionWriter]:
+    spec = batch.spec
     writer = PredictionWriter(predictions_path)
     unscorable: list[str] = []
 
@@ -95,8 +97,8 @@ def _one_pass(
 
     try:
         report = check_data_quality(scored(chunks), baseline, spec)
-        if unscorable and report.passed:  # e.g. no id column: nothing the baseline checks, yet no output
-            raise DataError(f"the batch passed its check but cannot be scored: {unscorable[0]}")
+        if unscorable and report.passed:  # e.g. a tolerant data-type threshold: no output all the same
+            raise DataError(f"{batch.path}: the batch passed its check but cannot be scored: {unscorable[0]}")
     except BaseException:
         writer.discard()
         raise
@@ -105,9 +107,17 @@ def _one_pass(
 
 
 def _unscorable(chunk: pd.DataFrame, spec: DatasetSpec) -> str | None:
+    """Why a chunk must not be scored: a missing column, or a row with a value that is not a number."""
     missing = [c for c in [spec.id_column, *spec.feature_names] if c not in chunk.columns]
     if missing:
         return f"columns {missing} are missing (the id column {spec.id_column!r} names each prediction)"
+    # Never impute a value that was there but unreadable, whatever thresholds the baseline tolerates.
+    unparsed = unparsed_rows(chunk, spec.feature_names)
+    if unparsed.any():
+        return (
+            f"line {unparsed.index[unparsed.to_numpy()][0]} (and {int(unparsed.sum()) - 1} more row(s) of "
+            "its chunk) holds a value that is not a number where the contract declares one"
+        )
     return None
 
 

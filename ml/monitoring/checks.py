@@ -81,7 +81,7 @@ class FeatureTests:
 
 
 class Examples:
-    """How many rows failed a check, and the first few of them as (row number in the batch, value)."""
+    """How many rows failed a check, and the first few of them as (line number in the file, value)."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -98,7 +98,7 @@ class Examples:
             self.rows.append((first_row + int(i), value))
 
     def describe(self) -> str:
-        return ", ".join(f"row {row} = {value!r}" for row, value in self.rows)
+        return ", ".join(f"line {row} = {value!r}" for row, value in self.rows)
 
 
 class FeatureMonitor(ABC):

@@ -14,7 +14,11 @@ import numpy as np
 import pandas as pd
 
 from ml.config.schema import DatasetSpec
+from ml.data.csv_text import shown
+from ml.data.io import contract_columns, read_strings
+from ml.data.values import check_ids, clean_ids, parse_column
 from ml.errors import DataError
+from ml.registry import MAX_VERSION
 
 PREDICTION_COLUMNS = ("probability", "label", "model_version")
 MAX_EXAMPLES = 5
@@ -68,12 +72,17 @@ def read_predictions(path: Path, id_column: str) -> pd.DataFrame:
         DataError: the file is missing, empty or not CSV, lacks a column, holds a bad value or a duplicate
             id; the message names the file, the column and the line.
     """
-    frame = _read_csv(path, [id_column, *PREDICTION_COLUMNS], id_column)
+    columns = [id_column, *PREDICTION_COLUMNS]
+    frame = _read_csv(path, columns, columns, id_column)
     frame["probability"] = _numbers(frame, "probability", path, lambda v: (v >= 0) & (v <= 1), "in [0, 1]")
     frame["label"] = _numbers(frame, "label", path, lambda v: np.isin(v, (0, 1)), "0 or 1").astype(int)
-    versions = _numbers(frame, "model_version", path, lambda v: (v >= 1) & (v == np.floor(v)), "a version")
-    frame["model_version"] = versions.astype(int)
-    return frame
+    versions = _numbers(frame, "model_version", path, _is_version, f"a version (1 to {MAX_VERSION})")
+    frame["model_version"] = versions.astype("int64")
+    return frame.reset_index(drop=True)
+
+
+def _is_version(values: np.ndarray) -> np.ndarray:
+    return (values >= 1) & (values <= MAX_VERSION) & (values == np.floor(values))
 
 
 def read_labels(path: Path, spec: DatasetSpec) -> pd.DataFrame:
@@ -83,9 +92,9 @@ def read_labels(path: Path, spec: DatasetSpec) -> pd.DataFrame:
         DataError: as `read_predictions`; a missing label is an error too (remove the row until it is known).
     """
     label = spec.label.name
-    frame = _read_csv(path, [spec.id_column, label], spec.id_column)
+    frame = _read_csv(path, [spec.id_column, label], contract_columns(spec), spec.id_column)
     frame[label] = _numbers(frame, label, path, lambda v: np.isin(v, (0, 1)), "0 or 1").astype(int)
-    return frame[[spec.id_column, label]]
+    return frame[[spec.id_column, label]].reset_index(drop=True)
 
 
 def join_labels(predictions: pd.DataFrame, labels: pd.DataFrame, id_column: str, label: str) -> LabelJoin:
@@ -127,34 +136,23 @@ def _unmatched(ids: pd.Series, other: set) -> UnmatchedIds:
     return UnmatchedIds(len(missing), tuple(missing[:MAX_EXAMPLES]))
 
 
-def _read_csv(path: Path, required: Sequence[str], id_column: str) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; check the path")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty; expected a CSV with a header and data rows") from None
-    except pd.errors.ParserError as exc:
-        raise DataError(f"{path}: not a valid CSV ({exc}); check the delimiter and quoting") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{path}: header is missing column(s) {missing}; found {list(frame.columns)}. "
-            f"The first line must name the columns {list(required)}"
-        )
-    if frame.empty:
-        raise DataError(f"{path}: has a header but no data rows")
+def _read_csv(path: Path, required: Sequence[str], allowed: Sequence[str], id_column: str) -> pd.DataFrame:
+    """The shared strict reader (`ml.data.io`): encoding, header, field counts, ids; lines as index."""
+    frame = read_strings(path, list(allowed), list(required))
+    frame[id_column] = clean_ids(frame[id_column])
+    check_ids(frame[id_column], path, id_column)
     check_unique_ids(frame, id_column, str(path))
     return frame
 
 
 def _numbers(frame: pd.DataFrame, column: str, path: Path, valid, expected: str) -> pd.Series:
-    values = pd.to_numeric(frame[column].str.strip(), errors="coerce")
-    good = values.notna().to_numpy() & np.asarray(valid(values.to_numpy(dtype=float)), dtype=bool)
+    parsed = parse_column(frame[column], missing_marker="")
+    with np.errstate(invalid="ignore"):
+        good = ~parsed.missing & ~parsed.bad & np.asarray(valid(parsed.values), dtype=bool)
     if not good.all():
         row = int(np.flatnonzero(~good)[0])
         raise DataError(
-            f"{path}: line {row + 2}: column {column!r}: {frame[column].iloc[row]!r} is not {expected} "
-            f"({int((~good).sum())} such value(s) in this column); fix the value or remove the row"
+            f"{path}: line {frame.index[row]}: column {column!r}: {shown(frame[column].iloc[row])} is not "
+            f"{expected} ({int((~good).sum())} such value(s) in this column); fix the value or remove the row"
         )
-    return values
+    return pd.Series(parsed.values, index=frame.index)

@@ -88,7 +88,8 @@ def check_data_quality(
         spec: the data contract; its `id_column` is allowed in the batch and never checked.
 
     Returns:
-        The report; `passed` is False when there is any violation. Row numbers in descriptions are 0-based
+        The report; `passed` is False when there is any violation. Row numbers in descriptions are the
+        chunks' index (the readers' file line numbers, or Parquet row numbers from 1), else 0-based
         positions of data rows in the batch, counted across chunks.
 
     Raises:
@@ -103,12 +104,21 @@ def check_data_quality(
         if columns is None:
             columns = [str(name) for name in chunk.columns]
             monitors = _build_monitors(baseline, columns)
+        first = _first_row_number(chunk, row_count)
         for monitor in monitors:
-            monitor.update(chunk[monitor.name], first_row=row_count)
+            monitor.update(chunk[monitor.name], first_row=first)
         row_count += len(chunk)
     if columns is None or row_count == 0:
         raise DataError("the batch has no data rows; there is nothing to check")
     return _report(baseline, rules, monitors, columns, row_count, (spec.id_column, spec.label.name))
+
+
+def _first_row_number(chunk: pd.DataFrame, row_count: int) -> int:
+    """The readers index a chunk by file line (CSV) or row (Parquet), consecutively; else the position."""
+    index = chunk.index
+    if len(index) and pd.api.types.is_integer_dtype(index) and index[-1] - index[0] == len(index) - 1:
+        return int(index[0])
+    return row_count
 
 
 def _build_monitors(baseline: DataBaseline, columns: list[str]) -> list[FeatureMonitor]:

@@ -7,6 +7,7 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ml.artifacts.codecs import standard_json
 from ml.monitoring.history import CheckRecord
 
 SPARK_LEVELS = "▁▂▃▄▅▆▇█"
@@ -141,7 +142,7 @@ def trends_json(trends: Sequence[Trend]) -> str:
         }
         for trend in trends
     ]
-    return json.dumps(document, indent=2)
+    return json.dumps(standard_json(document), indent=2, allow_nan=False)
 
 
 def _trend(kind: str, measures: str, columns, checks, rows) -> Trend:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
 import traceback
 import uuid
@@ -13,12 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ml.artifacts import ArtifactRef, ArtifactStore
-from ml.artifacts.codecs import encode_files, put_content
+from ml.artifacts.codecs import encode_files, put_content, standard_json
 from ml.artifacts.local import write_bytes_atomically
 from ml.notify import EventKind, Notifier, RunEvent
 from ml.spec import PipelineSpec, Step
 
-RunStatus = Literal["running", "succeeded", "failed", "rejected"]
+# "interrupted": stopped by a signal or Ctrl-C (recorded on the way out). A run killed outright (SIGKILL,
+# power loss) stays "running" in its file; `run_status` tells it apart by its process.
+RunStatus = Literal["running", "succeeded", "failed", "rejected", "interrupted"]
 
 
 def new_run_id(pipeline: str) -> str:
@@ -41,9 +45,12 @@ class RunRecord:
     stopped_at: str | None = None
     reasons: list[str] = field(default_factory=list)
     error: str | None = None
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
 
     def save(self, run_dir: Path) -> None:
-        write_bytes_atomically(run_dir / "run.json", (json.dumps(asdict(self), indent=2) + "\n").encode())
+        text = json.dumps(standard_json(asdict(self)), indent=2, allow_nan=False)
+        write_bytes_atomically(run_dir / "run.json", (text + "\n").encode())
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,16 @@ class LocalRunner:
         values: dict[str, Any] = {**parameters, "run_id": run_id}
         stored: dict[str, dict[str, ArtifactRef]] = {}
         record.save(run_dir)
+        try:
+            return self._run_steps(spec, values, record, run_dir, stored)
+        except BaseException as exc:  # Ctrl-C or a termination signal: say so in the record, then stop
+            record.status, record.finished_at = "interrupted", _now()
+            during = record.steps[-1]["name"] if record.steps else "start"
+            record.error = f"interrupted ({type(exc).__name__}) during {during}"
+            record.save(run_dir)
+            raise
+
+    def _run_steps(self, spec, values, record, run_dir, stored) -> RunResult:
         for index, step in enumerate(spec.steps, start=1):
             self.progress(f"[{spec.name} {index}/{len(spec.steps)}] {step.name} ...")
             outcome = self._run_step(step, values, record)
@@ -171,6 +188,21 @@ def _event_for(spec: PipelineSpec, record: RunRecord, step: Step | None) -> RunE
         return None
     details = {"stopped_at": record.stopped_at, "run_record": record.run_id, "outputs": record.outputs}
     return RunEvent(kind, spec.name, record.run_id, message, details)
+
+
+def run_status(run_dir: Path) -> str:
+    """A run's status from its record; "killed" for a "running" run whose process is gone."""
+    from ml.orchestration.outputs import process_alive
+
+    record = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    status = str(record.get("status", "unknown"))
+    if (
+        status == "running"
+        and "pid" in record
+        and not process_alive(int(record["pid"]), record.get("host", ""))
+    ):
+        return "killed"
+    return status
 
 
 def _now() -> str:

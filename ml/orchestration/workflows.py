@@ -19,9 +19,21 @@ from ml.config.schema import EnvironmentConfig
 from ml.errors import MlopsError
 from ml.notify import EventKind, RunEvent
 from ml.orchestration.local import LocalRunner, RunResult, new_run_id
+from ml.orchestration.outputs import claim_output_dir
 from ml.orchestration.services import Services, Workspace
 
 Progress = Callable[[str], None]
+# Every file `mlops infer` may write into its report folder (the data-quality files, the HTML report, the
+# predictions in either format and their staged copies); the folder's claim owns exactly these.
+INFERENCE_OUTPUTS = (
+    "constraint_violations.json",
+    "statistics.json",
+    "report.html",
+    "predictions.csv",
+    "predictions.parquet",
+    ".predictions.csv.staged",
+    ".predictions.parquet.staged",
+)
 
 
 @dataclass(frozen=True)
@@ -138,23 +150,28 @@ def run_inference(
         "predictions_path": predictions_path,
     }
     digests = {str(input_path): file_sha256(input_path)} if input_path.is_file() else {}
-    result = _runner(services, workspace, progress).run(INFERENCE_PIPELINE, parameters, digests, run_id)
-    _copy_outputs(result, "data_quality", report_dir)
-    if "data_quality" in result.values:
-        try:
-            _publish_data_quality(workspace, result, report_dir, input_path)
-        except Exception as exc:  # the run's outcome and its JSON files stand even if the HTML report fails
-            progress(
-                f"warning: the HTML report or history entry was not written: {type(exc).__name__}: {exc}"
-            )
+    with claim_output_dir(report_dir, run_id, INFERENCE_OUTPUTS) as claim:
+        _say_note(claim, progress)
+        result = _runner(services, workspace, progress).run(INFERENCE_PIPELINE, parameters, digests, run_id)
+        _copy_outputs(result, "data_quality", report_dir)
+        if "data_quality" in result.values:
+            try:
+                _publish_data_quality(workspace, result, report_dir, input_path)
+            except Exception as exc:  # the run's outcome and its JSON files stand even if the HTML fails
+                progress(
+                    f"warning: the HTML report or history entry was not written: {type(exc).__name__}: {exc}"
+                )
+        staging_path(predictions_path).unlink(missing_ok=True)
+        claim.status = result.status
     if result.status == "succeeded":
         return InferenceOutcome(result, predictions_path, report_dir)
-    # An old predictions file beside a failed run's report could be taken for this run's output.
-    if predictions_path.exists():
-        predictions_path.replace(predictions_path.with_name(f"{predictions_path.name}.previous"))
-    staging_path(predictions_path).unlink(missing_ok=True)
     retraining, note = _react(config, services, workspace, result, progress, _schema_only(result))
     return InferenceOutcome(result, predictions_path, report_dir, retraining, note)
+
+
+def _say_note(claim, progress: Progress) -> None:
+    if claim.note:  # e.g. a killed run's lock: its leftovers were removed before this run
+        progress(f"note: {claim.folder}: {claim.note}; its files were removed")
 
 
 def _format_of(path: Path) -> str:
@@ -175,6 +192,7 @@ def run_model_quality(
     """Join scored predictions with their late labels and check the metrics against the scoring version's
     evaluation; on violations, notify and retrain exactly as for a data-quality violation."""
     from ml.monitoring.pipeline import MODEL_QUALITY_PIPELINE
+    from ml.monitoring.publish import MODEL_QUALITY_FILES, REPORT_NAME
 
     run_id = new_run_id(MODEL_QUALITY_PIPELINE.name)
     target = output_dir or workspace.runs_dir / run_id
@@ -187,9 +205,14 @@ def run_model_quality(
         "model_quality_params": config.model_quality,
     }
     digests = {str(path): file_sha256(path) for path in (predictions_path, labels_path) if path.is_file()}
-    result = _runner(services, workspace, progress).run(MODEL_QUALITY_PIPELINE, parameters, digests, run_id)
-    if "quality_violations" in result.values:
-        _publish_model_quality(workspace, result, target, f"{predictions_path} + {labels_path}")
+    with claim_output_dir(target, run_id, (*MODEL_QUALITY_FILES, REPORT_NAME)) as claim:
+        _say_note(claim, progress)
+        result = _runner(services, workspace, progress).run(
+            MODEL_QUALITY_PIPELINE, parameters, digests, run_id
+        )
+        if "quality_violations" in result.values:
+            _publish_model_quality(workspace, result, target, f"{predictions_path} + {labels_path}")
+        claim.status = result.status
     retraining, note = _react(config, services, workspace, result, progress, _not_serving(result, services))
     return ModelQualityOutcome(result, target, retraining, note)
 

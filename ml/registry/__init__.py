@@ -161,11 +161,16 @@ def check_model_group(model_group: object) -> None:
         )
 
 
+# The largest version number: a 32-bit signed int, what SageMaker's ModelPackageVersion and most JSON
+# readers hold; beyond it SQLite would overflow (a traceback) instead of answering "not found".
+MAX_VERSION = 2**31 - 1
+
+
 def check_version(version: object) -> None:
-    """Raise ConfigError unless `version` is a version number (an int of at least 1)."""
+    """Raise ConfigError unless `version` is a version number (an int from 1 to MAX_VERSION)."""
     # bool is an int, and SQLite would match the text "1" to version 1 where SageMaker would not.
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ConfigError(f"version {version!r}: expected a whole number of at least 1")
+    if isinstance(version, bool) or not isinstance(version, int) or not 1 <= version <= MAX_VERSION:
+        raise ConfigError(f"version {version!r}: expected a whole number from 1 to {MAX_VERSION}")
 
 
 def check_candidate(candidate: ModelCandidate) -> None:
@@ -350,6 +355,7 @@ class SyncLease(Protocol):
 __all__ = [
     "ALLOWED_TRANSITIONS",
     "MAX_REASON_LENGTH",
+    "MAX_VERSION",
     "MODEL_GROUP_PATTERN",
     "ApprovalStatus",
     "ChainHead",

@@ -51,9 +51,11 @@ def _document(path: Path) -> tuple[ApprovalFile, Any]:
     """The file validated and as an editable round-trip document; an invalid file is never edited."""
     from ruamel.yaml import YAML
 
-    if not path.is_file():
+    from ml.config.yaml_safety import read_yaml_text
+
+    if not path.exists():
         return ApprovalFile(), YAML(typ="rt").load(HEADER + "approvals: []\n")
-    text = path.read_text(encoding="utf-8")
+    text = read_yaml_text(path)
     current = parse_approval_file(text, path)
     return current, read_round_trip(text, path) or YAML(typ="rt").load("approvals: []\n")
 

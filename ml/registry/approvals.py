@@ -17,7 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from ml.errors import ConfigError, InvalidTransitionError, ModelNotFoundError
-from ml.registry import ApprovalStatus, Decision, ModelRegistry, ModelVersion, check_transition
+from ml.registry import MAX_VERSION, ApprovalStatus, Decision, ModelRegistry, ModelVersion, check_transition
 
 APPROVAL_FILE = "approved-model.yaml"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -43,7 +43,7 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     model_group: str = Field(min_length=1)
-    version: int = Field(ge=1)
+    version: int = Field(ge=1, le=MAX_VERSION)
     artifact_digest: str = Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the model artifact")
     # The registry keeps reasons up to 1024 characters; the sync appends its source and commit (~100).
     reason: str = Field(min_length=1, max_length=900)
@@ -128,12 +128,17 @@ def environments_with_approvals(config_dir: Path) -> list[str]:
 
 
 def load_approval_file(path: Path) -> ApprovalFile:
-    """Read and validate an approval file; a missing file means nothing is approved yet.
+    """Read and validate an approval file; only a file that does not exist means nothing is approved yet.
 
     Raises:
-        ConfigError: see `parse_approval_file`.
+        ConfigError: see `parse_approval_file`; also a file that exists but cannot be read (a folder, no
+            permission, not UTF-8, too large): that is never "nothing approved".
     """
-    return parse_approval_file(path.read_text(encoding="utf-8"), path) if path.is_file() else ApprovalFile()
+    from ml.config.yaml_safety import read_yaml_text
+
+    if not path.exists() and not path.is_symlink():
+        return ApprovalFile()
+    return parse_approval_file(read_yaml_text(path), path)
 
 
 def parse_approval_file(text: str, source: Path | str) -> ApprovalFile:
@@ -170,16 +175,21 @@ def read_round_trip(text: str, source: Path | str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    from ml.config.yaml_safety import check_yaml_shape
+
     if any(line.startswith(("<<<<<<<", "=======", ">>>>>>>")) for line in text.splitlines()):
         raise ConfigError(
             f"{source}: contains a merge conflict marker; resolve the conflict and commit again"
         )
+    check_yaml_shape(text, source)
     try:
         data = YAML(typ="rt").load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}:" if mark else ""
         raise ConfigError(f"{source}:{where} not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except TypeError:  # found by tests/fuzz: a list or mapping as a key (`? [a]`) is unhashable
+        raise ConfigError(f"{source}: a key must be a plain value, not a list or mapping") from None
     if data is not None and not hasattr(data, "items"):
         raise ConfigError(f"{source}: expected a mapping with 'approvals' (and optionally 'rejections')")
     return data

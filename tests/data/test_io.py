@@ -53,7 +53,7 @@ def test_missing_marker_and_blank_become_nan(tmp_path, config):
 def test_raw_source_with_wrong_column_count(tmp_path, config):
     path = tmp_path / "raw.data"
     path.write_text("5,67,3,5,3\n")
-    with pytest.raises(DataError, match="expected 6 columns"):
+    with pytest.raises(DataError, match=r"line 1: has 5 field\(s\), expected 6"):
         read_raw_source(path, config.dataset)
 
 
@@ -68,7 +68,7 @@ def test_raw_source_gets_record_ids(tmp_path, config):
 def test_short_row_names_its_line(tmp_path, config):
     path = tmp_path / "raw.data"
     path.write_text("5,67,3,5,3,1\n5,67,3,5,3\n")
-    with pytest.raises(DataError, match="line 2: has 5 fields, expected 6"):
+    with pytest.raises(DataError, match=r"line 2: has 5 field\(s\), expected 6"):
         read_raw_source(path, config.dataset)
 
 

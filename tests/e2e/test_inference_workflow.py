@@ -24,9 +24,11 @@ def test_clean_batch_is_checked_and_scored(config, approved_workspace, tmp_path)
 
 def test_outlier_batch_fails_reports_and_retrains(config, approved_workspace, tmp_path):
     services = build_services(config, approved_workspace)
+    passed = run_inference(
+        config, services, approved_workspace, approved_workspace.data_dir / "batch.csv", tmp_path / "out"
+    )
     stale = tmp_path / "out/predictions.csv"
-    stale.parent.mkdir()
-    stale.write_text("record_id,probability\nold,0.5\n")
+    assert passed.run.status == "succeeded" and stale.exists()
     outcome = run_inference(
         config,
         services,
@@ -36,8 +38,11 @@ def test_outlier_batch_fails_reports_and_retrains(config, approved_workspace, tm
     )
     assert outcome.run.status == "rejected"
     assert outcome.run.record.stopped_at == "data_quality_gate"
-    assert not stale.exists(), "a failed run must not leave a predictions file that looks like its output"
-    assert (tmp_path / "out/predictions.csv.previous").read_text().startswith("record_id,probability\nold")
+    assert not stale.exists(), "a failed run must not leave an earlier run's predictions beside its report"
+    assert not list((tmp_path / "out").glob("*previous*")), "nothing is renamed"
+    manifest = json.loads((tmp_path / "out/.mlops-run.json").read_text())
+    assert manifest["run_id"] == outcome.run.record.run_id and manifest["status"] == "rejected"
+    assert "predictions.csv" not in manifest["files"] and "report.html" in manifest["files"]
     violations = json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
     checks = {(v["feature_name"], v["constraint_check_type"]) for v in violations}
     assert ("Age", "baseline_drift_check") in checks
@@ -106,7 +111,11 @@ def test_non_numeric_values_are_a_data_type_violation_not_a_crash(config, approv
     assert outcome.run.status == "rejected"
     violations = json.loads((tmp_path / "out/constraint_violations.json").read_text())["violations"]
     [age] = [v for v in violations if v["constraint_check_type"] == "data_type_check"]
-    assert age["feature_name"] == "Age" and "row 3" in age["description"] and "sixty" in age["description"]
+    assert (
+        age["feature_name"] == "Age"
+        and "line 5 = 'sixty'" in age["description"]
+        and "sixty" in age["description"]
+    )
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if "predictions" in p.name) == []
 
 
@@ -174,5 +183,5 @@ def test_a_batch_without_its_id_column_is_a_data_error(config, approved_workspac
     batch.to_csv(path, index=False)
     outcome = run_inference(config, services, approved_workspace, path, tmp_path / "out")
     assert outcome.run.status == "failed"
-    assert "cannot be scored" in str(outcome.run.exception) and "record_id" in str(outcome.run.exception)
+    assert "header is missing column(s) ['record_id']" in str(outcome.run.exception)
     assert outcome.retraining is None

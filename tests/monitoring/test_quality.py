@@ -96,7 +96,7 @@ def test_impossible_ages_are_a_range_violation_with_examples(batch, baseline, sp
     assert description.startswith(
         "Age: 3 of 200 present values (1.5%) are outside the declared range [1, 120]"
     )
-    assert "row 4 = 150.0, row 9 = 150.0, row 150 = 150.0" in description
+    assert "line 4 = 150.0, line 9 = 150.0, line 150 = 150.0" in description
 
 
 def test_unknown_category_code_is_named_with_its_count(batch, baseline, spec):
@@ -178,13 +178,13 @@ def test_non_numeric_age_is_a_data_type_violation_naming_the_row(batch, baseline
         "Data type match requirement is not met. Expected data type: Integral, Expected match: 100.0%. "
         "Observed: Only 99.0% of data is Integral. Age: 2 of 200 present values are not Integral"
     )
-    assert "row 7 = 'abc', row 130 = 'sixty'" in description
+    assert "line 7 = 'abc', line 130 = 'sixty'" in description
 
 
 def test_fractional_age_is_not_integral(batch, baseline, spec):
     batch.loc[12, "Age"] = 40.5
 
-    assert "row 12 = 40.5" in only(check(batch, baseline, spec), "data_type_check")
+    assert "line 12 = 40.5" in only(check(batch, baseline, spec), "data_type_check")
 
 
 def test_low_completeness_is_named(batch, baseline, spec):

@@ -131,3 +131,33 @@ def test_a_failure_to_store_outputs_fails_the_run_and_notifies(runner):
     assert record["status"] == "failed"
     assert record["steps"][0]["error"] == "storing outputs: RuntimeError: cannot encode"
     assert [e["kind"] for e in runner.notifier.read_events()] == ["train_failed"]
+
+
+def interrupt(total):
+    raise KeyboardInterrupt
+
+
+def test_an_interrupted_run_is_recorded_as_interrupted_not_running(runner):
+    with pytest.raises(KeyboardInterrupt):
+        runner.run(spec(final=interrupt), {"a": 1, "b": 2, "minimum": 0}, {}, "toy-run")
+
+    record = json.loads((runner.runs_dir / "toy-run" / "run.json").read_text())
+    assert (
+        record["status"] == "interrupted"
+        and record["error"] == "interrupted (KeyboardInterrupt) during final"
+    )
+    assert record["pid"] > 0
+
+
+def test_numbers_that_are_not_json_are_written_as_null(runner):
+    result = runner.run(spec(), {"a": 1, "b": 2, "minimum": 0}, {"input": "x"}, "nan-run")
+    result.record.reasons = []
+    result.record.steps[0]["seconds"] = float("nan")
+    result.record.save(result.run_dir)
+
+    assert (
+        json.loads((result.run_dir / "run.json").read_text(), parse_constant=pytest.fail)["steps"][0][
+            "seconds"
+        ]
+        is None
+    )
