@@ -140,7 +140,7 @@ def test_our_descriptions_parse_like_the_analyzers(churn_baseline, churn_spec, h
 
     match = DATA_TYPE.match(ours["data_type_check"])
     assert match.groups() == ("Integral", "100.0", "99.9")
-    assert "row" in ours["data_type_check"][match.end() :]  # our examples come after the analyzer's sentence
+    assert "line" in ours["data_type_check"][match.end() :]  # our examples come after the analyzer's sentence
     assert VALUE.match(ours["completeness_check"]).group(1) == "0.97"
 
 
