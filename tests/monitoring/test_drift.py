@@ -84,7 +84,7 @@ def test_each_injected_outlier_is_caught_and_named(prepared_dir, baseline, spec,
     age_drift = [
         v.description for v in report.violations if v.constraint_check_type == "baseline_drift_check"
     ]
-    assert len(age_drift) == 1 and age_drift[0].startswith("Numerical distance: 0.35")
+    assert len(age_drift) == 1 and age_drift[0].startswith("Numerical distance: 0.37")
     assert (
         "exceeds numerical threshold: 0.1 Age: Model Monitor's distance (numerical), Robust" in age_drift[0]
     )

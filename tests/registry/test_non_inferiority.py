@@ -89,16 +89,6 @@ def test_no_margin_no_champion_or_the_champion_itself_are_not_checked(registry):
     assert problems(registry, approval(2), read_scores=worse) == []
 
 
-def test_the_sagemaker_backend_says_it_cannot_read_the_scores_yet(serving_v1, tmp_path):
-    from ml.config.loader import load_environment
-    from ml.orchestration.services import Workspace, build_scores_reader
-    from tests.conftest import REPO
-
-    read = build_scores_reader(load_environment("prod", REPO / "configs"), Workspace(tmp_path))
-    [line] = problems(serving_v1, approval(2), non_inferiority_margin=0.02, read_scores=read)
-    assert "cannot be shown (v1: its evaluation scores are stored as an artifact the sagemaker" in line
-
-
 def test_the_pull_request_says_why_two_versions_are_not_comparable(serving_v1):
     from ml.registry.comparison import comparison_section
 
