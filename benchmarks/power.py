@@ -9,8 +9,9 @@ detect"):
 Population: every row of the sample data set that passes the data contract (Age, Shape, Margin,
 Density, missing values as in the source). The baseline is `build_baseline` on 20,000 rows drawn from it
 with replacement, so the table is about the batch, not about a small baseline's own noise (the sample's
-real baseline, train-part1, has 430 rows; with it, batches beyond about 1,000 rows gain little). Each
-batch is drawn from the same population, then shifted:
+real baseline, train-part1, has 337 rows; with it, batches beyond about 1,000 rows gain little). The
+population ignores `split:`, so the table does not change with it. Each batch is drawn from the same
+population, then shifted:
 
 - clean: nothing changed (its alarm rate is the false-alarm rate);
 - Age +0.25 / +0.5 / +1 SD: every age moved up by that many population standard deviations, rounded to
