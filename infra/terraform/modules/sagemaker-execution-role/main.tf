@@ -110,6 +110,24 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
+  # Processing inputs are S3Prefix channels, which SageMaker lists before it copies them.
+  dynamic "statement" {
+    for_each = { for source in var.promotion_sources : source.environment => source }
+
+    content {
+      sid       = "ListPromotedFromArtifacts${title(statement.key)}"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.content_addressed_prefix}*"]
+      }
+    }
+  }
+
   statement {
     sid       = "RegisterInCentralRegistry"
     effect    = "Allow"

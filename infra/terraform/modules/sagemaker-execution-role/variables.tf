@@ -54,9 +54,13 @@ variable "promotion_sources" {
 }
 
 variable "content_addressed_prefix" {
-  description = "Key prefix of content-addressed artifacts (models, baselines) in a bucket; promoted environments read only these."
+  description = "Key prefix of content-addressed artifacts (models, baselines) in a bucket, e.g. artifacts/sha256/ (the S3 store's); promoted environments read and list only these."
   type        = string
-  default     = "sha256/"
+
+  validation {
+    condition     = endswith(var.content_addressed_prefix, "/")
+    error_message = "content_addressed_prefix must end with / so that <prefix>* matches only that folder."
+  }
 }
 
 variable "ecr_repository_arn" {

@@ -4,8 +4,9 @@ locals {
   lambda_package_path     = coalesce(var.lambda_package_path, "${local.repository_root}/build/resolve-lambda.zip")
   resolve_function_arn    = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.resolve_function}"
   resolve_log_group_arn   = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.resolve_function}"
-  # Key prefix of content-addressed artifacts: ml/artifacts/codecs.py content_key (tests/infra checks it).
-  content_addressed_prefix = "sha256/"
+  # Key prefix of content-addressed artifacts: the S3 store's prefix (ml/artifacts/s3.py) + content_key of
+  # ml/artifacts/codecs.py; tests/infra derives it from the store itself.
+  content_addressed_prefix = "artifacts/sha256/"
 }
 
 data "aws_iam_policy_document" "key" {
@@ -103,6 +104,35 @@ data "aws_iam_policy_document" "artifact_readers" {
         test     = "ArnEquals"
         variable = "aws:PrincipalArn"
         values   = local.promotion_consumer_roles
+      }
+    }
+  }
+
+  # Processing inputs are S3Prefix channels: SageMaker lists the prefix before it copies the objects.
+  dynamic "statement" {
+    for_each = length(local.promotion_consumer_roles) > 0 ? [1] : []
+
+    content {
+      sid       = "PromotingEnvironmentsListContentAddressedArtifacts"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}"]
+
+      principals {
+        type        = "AWS"
+        identifiers = distinct([for arn in local.promotion_consumer_roles : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = local.promotion_consumer_roles
+      }
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.content_addressed_prefix}*"]
       }
     }
   }
