@@ -138,6 +138,13 @@ def statement_named(folder: Path, sid: str) -> Statement:
     return found
 
 
+def evaluated(statement: Statement, scope: Scope) -> dict[str, Any]:
+    """A statement's actions, resources and conditions in `scope` (principals are left out)."""
+    return {
+        part: evaluate(statement.body.get(part, []), scope) for part in ("actions", "resources", "condition")
+    }
+
+
 def for_each_scope(scope: Scope, key: str, value: Any) -> Scope:
     """`scope` inside a dynamic block iterated with `statement.key` = key and `statement.value` = value."""
     roots = {**scope.roots, "statement": {"key": key, "value": value}}

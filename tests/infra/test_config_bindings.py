@@ -23,6 +23,7 @@ from tests.infra.terraform import (
     blocks,
     environment_file,
     evaluate,
+    evaluated,
     for_each_scope,
     locals_of,
     module_folder,
@@ -248,9 +249,7 @@ def stored_object_key(digest: str) -> str:
 
 
 def grant(folder, sid: str, scope) -> dict:
-    """A statement's actions, resources and conditions evaluated in `scope` (principals left out)."""
-    body = statement_named(folder, sid).body
-    return {part: evaluate(body.get(part, []), scope) for part in ("actions", "resources", "condition")}
+    return evaluated(statement_named(folder, sid), scope)
 
 
 def test_prod_reads_and_lists_exactly_the_keys_the_s3_store_writes_in_dev():
@@ -280,7 +279,10 @@ def test_prod_reads_and_lists_exactly_the_keys_the_s3_store_writes_in_dev():
     for where, (read, listing) in granted.items():
         assert read["actions"] == ["s3:GetObject"], where
         assert any(fnmatchcase(f"arn:aws:s3:::{dev_bucket}/{key}", r) for r in read["resources"]), where
-        assert (listing["actions"], listing["resources"]) == (["s3:ListBucket"], [f"arn:aws:s3:::{dev_bucket}"])
+        assert (listing["actions"], listing["resources"]) == (
+            ["s3:ListBucket"],
+            [f"arn:aws:s3:::{dev_bucket}"],
+        )
         (condition,) = [c for c in listing["condition"] if c["variable"] == "s3:prefix"]
         assert condition["test"] == "StringLike" and fnmatchcase(key, condition["values"][0]), where
 

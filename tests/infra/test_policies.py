@@ -162,9 +162,12 @@ def test_each_github_policy_fits_iams_managed_policy_limit(stack, env):
         + [s.body for s in static if f"aws_iam_policy_document.{document} " in s.where]
         for purpose, kind, document in (("read", "read", "plan"), ("change", "write", "change"))
     }
-    documents["operations"] = [
-        s.body for s in policy_statements(STACKS / stack) if "deploy_operations" in s.where
-    ]
+    for purpose, document in (("operations", "deploy_operations"), ("evidence", "version_evidence")):
+        documents[purpose] = [
+            s.body
+            for s in policy_statements(STACKS / stack)
+            if f"aws_iam_policy_document.{document} " in s.where
+        ]
     sizes = {
         purpose: len(json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":")))
         for purpose, statements in documents.items()

@@ -47,7 +47,13 @@ locals {
     bucket_arn    = "arn:${local.partition}:s3:::${other.aws.artifact_bucket}"
     key_alias_arn = other.aws.kms_key_arn
   } if contains(local.promotes_from, other.name)]
-  promotion_consumer_roles = [for other in local.aws_workloads : other.sagemaker.execution_role_arn if contains(try(other.governance.require_prior_approval_in, []), local.env.name)]
+  promotion_consumers      = [for other in local.aws_workloads : other if contains(try(other.governance.require_prior_approval_in, []), local.env.name)]
+  promotion_consumer_roles = [for other in local.promotion_consumers : other.sagemaker.execution_role_arn]
+  # Their CI roles read the scores and statistics of versions trained here (`mlops compare|approve`).
+  promotion_consumer_ci_roles = concat(
+    [for other in local.promotion_consumers : other.ci.plan_role_arn],
+    [for other in local.promotion_consumers : other.ci.deploy_role_arn],
+  )
 
   state_bucket = "${local.name_prefix}-tfstate-${local.account_id}"
   state_key    = "${local.project}/${local.env.name}/terraform.tfstate"

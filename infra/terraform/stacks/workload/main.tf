@@ -7,6 +7,9 @@ locals {
   # Key prefix of content-addressed artifacts: the S3 store's prefix (ml/artifacts/s3.py) + content_key of
   # ml/artifacts/codecs.py; tests/infra derives it from the store itself.
   content_addressed_prefix = "artifacts/sha256/"
+  # Who in the environments that promote from this one reads its content-addressed artifacts: the
+  # execution roles (models, baselines) and the CI roles (versions' scores and statistics for approvals).
+  promotion_readers = concat(local.promotion_consumer_roles, local.promotion_consumer_ci_roles)
 }
 
 data "aws_iam_policy_document" "key" {
@@ -47,7 +50,7 @@ data "aws_iam_policy_document" "key" {
   }
 
   # Environments that promote from this one deploy the artifacts it trained (architecture.md: prod
-  # decrypts dev-encrypted model artifacts), through S3 only.
+  # decrypts dev-encrypted model artifacts) and approve versions by their scores, through S3 only.
   dynamic "statement" {
     for_each = length(local.promotion_consumer_roles) > 0 ? [1] : []
 
@@ -59,13 +62,13 @@ data "aws_iam_policy_document" "key" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_consumer_roles : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = distinct([for arn in local.promotion_readers : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
       }
 
       condition {
         test     = "ArnEquals"
         variable = "aws:PrincipalArn"
-        values   = local.promotion_consumer_roles
+        values   = local.promotion_readers
       }
 
       condition {
@@ -97,13 +100,13 @@ data "aws_iam_policy_document" "artifact_readers" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_consumer_roles : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = distinct([for arn in local.promotion_readers : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
       }
 
       condition {
         test     = "ArnEquals"
         variable = "aws:PrincipalArn"
-        values   = local.promotion_consumer_roles
+        values   = local.promotion_readers
       }
     }
   }

@@ -1,0 +1,188 @@
+"""What the workflows run with each GitHub role of a workload, and that the policies on both sides allow
+it: the roles' identity policies (workload stack) and, across accounts, the central group's policy
+(registry stack) and the bucket and key policies of the environment a version was trained in.
+
+The plan role runs `mlops policy check`, `mlops compare` and `mlops registry show` on pull requests; the
+deploy role runs `mlops approve` and `mlops registry sync`, and checks for an image tag before a push.
+Both read the central group's versions and their scores and statistics (content-addressed objects)."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+import pytest
+
+from ml.config.loader import load_environment
+from tests.infra.expressions import Scope
+from tests.infra.terraform import (
+    CONFIGS,
+    MODULES,
+    STACK_ENVIRONMENTS,
+    STACKS,
+    blocks,
+    evaluate,
+    evaluated,
+    for_each_scope,
+    locals_of,
+    module_scope,
+    policy_statements,
+    resources,
+    stack_scope,
+    statement_named,
+)
+from tests.infra.test_config_bindings import stored_object_key
+
+WORKLOADS = STACK_ENVIRONMENTS["workload"]
+# Managed policies of the workload stack each role has besides the read policy of ci-policies.
+ROLE_DOCUMENTS = {"plan": ("version_evidence",), "deploy": ("version_evidence", "deploy_operations")}
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"  # a created key's id is known only after apply
+DIGEST = "ab" + "0" * 62
+
+
+def key_arn(env: str) -> str:
+    alias = load_environment(env, CONFIGS).aws.kms_key_arn
+    return alias.rsplit(":", 1)[0] + f":key/{KEY_ID}"
+
+
+def workload_scope(env: str) -> Scope:
+    """The workload stack's scope for `env`, with the module outputs its policies name."""
+    scope = stack_scope("workload", env)
+    config = load_environment(env, CONFIGS)
+    outputs = {
+        "kms_key": {"key_arn": key_arn(env)},
+        "ecr_repository": {
+            "repository_arn": f"arn:aws:ecr:{config.aws.region}:{config.aws.account_id}:repository/"
+            f"{config.sagemaker.image_repository}"
+        },
+    }
+    return Scope(scope.locals, scope.variables, {**scope.roots, "module": outputs}, scope.folder)
+
+
+def identity_grants(env: str, role: str) -> list[dict]:
+    scope = workload_scope(env)
+    sources = evaluate("${local.promotion_sources}", scope)
+    grants = []
+    for statement in policy_statements(STACKS / "workload"):
+        if not any(f"aws_iam_policy_document.{doc} " in statement.where for doc in ROLE_DOCUMENTS[role]):
+            continue
+        if " dynamic " in statement.where:  # the only dynamic ones iterate over promotion_sources
+            grants += [evaluated(statement, for_each_scope(scope, s["environment"], s)) for s in sources]
+        else:
+            grants.append(evaluated(statement, scope))
+    return grants
+
+
+def allows(grants: list[dict], action: str, resource: str) -> bool:
+    return any(
+        action in g["actions"] and any(fnmatchcase(resource, r) for r in g["resources"]) for g in grants
+    )
+
+
+def needs(env: str, role: str) -> list[tuple[str, str]]:
+    """(action, resource) of every call the role's workflow commands make for `env`."""
+    config = load_environment(env, CONFIGS)
+    group = evaluate("${local.model_package_group_arn}", stack_scope("workload", env))
+    package = group.replace(":model-package-group/", ":model-package/") + "/7"
+    calls = [
+        ("sagemaker:DescribeModelPackageGroup", group),
+        ("sagemaker:ListModelPackages", group),
+        ("sagemaker:DescribeModelPackage", package),
+    ]
+    # Versions trained here or in an environment this one promotes from (prod compares dev's versions).
+    for trained_in in [env, *config.governance.require_prior_approval_in]:
+        bucket = load_environment(trained_in, CONFIGS).aws.artifact_bucket
+        calls += [
+            ("s3:GetObject", f"arn:aws:s3:::{bucket}/{stored_object_key(DIGEST)}"),
+            ("kms:Decrypt", key_arn(trained_in)),
+        ]
+    if role == "deploy":
+        repository = f"arn:aws:ecr:{config.aws.region}:{config.aws.account_id}:repository/"
+        calls += [
+            ("sagemaker:UpdateModelPackage", package),
+            ("ecr:DescribeImages", repository + config.sagemaker.image_repository),
+        ]
+    return calls
+
+
+@pytest.mark.parametrize("role", sorted(ROLE_DOCUMENTS))
+@pytest.mark.parametrize("env", WORKLOADS)
+def test_each_github_role_may_make_the_calls_of_its_workflow_commands(env, role):
+    grants = identity_grants(env, role)
+    assert [call for call in needs(env, role) if not allows(grants, *call)] == []
+
+
+def test_prod_needs_dev_artifacts_and_key_so_the_check_above_covers_cross_account_reads():
+    resources = [resource for _, resource in needs("prod", "plan")]
+    dev = load_environment("dev", CONFIGS)
+    assert any(r.startswith(f"arn:aws:s3:::{dev.aws.artifact_bucket}/artifacts/sha256/") for r in resources)
+    assert key_arn("dev") in resources
+
+
+@pytest.mark.parametrize("env", WORKLOADS)
+def test_the_plan_role_may_change_nothing_in_the_registry_or_the_buckets(env):
+    written = {
+        action
+        for grant in identity_grants(env, "plan")
+        for action in grant["actions"]
+        if not action.split(":")[1].startswith(("Get", "Describe", "List", "Decrypt"))
+    }
+    assert written == set()
+
+
+def test_both_github_roles_get_the_evidence_policy_and_only_the_deploy_role_the_operations():
+    call = blocks(STACKS / "workload", "module")["github_oidc"]
+    assert call["shared_policy_jsons"] == {
+        "evidence": "${data.aws_iam_policy_document.version_evidence.json}"
+    }
+    assert "${data.aws_iam_policy_document.deploy_operations.json}" in call["deploy_policy_jsons"].values()
+
+    attached = {
+        name: (body["role"], body["for_each"])
+        for rtype, name, body in resources(MODULES / "github-oidc")
+        if rtype == "aws_iam_role_policy_attachment" and "for_each" in body
+    }
+    assert attached == {
+        "plan_shared": ("${aws_iam_role.plan.name}", "${aws_iam_policy.shared}"),
+        "deploy_shared": ("${aws_iam_role.deploy.name}", "${aws_iam_policy.shared}"),
+        "deploy": ("${aws_iam_role.deploy.name}", "${aws_iam_policy.deploy}"),
+    }
+
+
+def test_the_central_group_lets_each_plan_role_read_and_each_deploy_role_approve():
+    access = evaluate(
+        locals_of(MODULES / "model-registry")["access"],
+        module_scope("registry", "model_registry", "registry"),
+    )
+    reads = {
+        "sagemaker:DescribeModelPackage",
+        "sagemaker:DescribeModelPackageGroup",
+        "sagemaker:ListModelPackages",
+    }
+
+    for env in WORKLOADS:
+        ci = load_environment(env, CONFIGS).ci
+        assert ci.plan_role_arn in access["Read"]["roles"] and reads <= set(access["Read"]["actions"])
+        assert ci.deploy_role_arn in access["Approve"]["roles"]
+        assert reads | {"sagemaker:UpdateModelPackage"} <= set(access["Approve"]["actions"])
+
+
+def test_dev_bucket_and_key_let_prods_github_roles_read_the_artifacts_and_only_its_execution_role_list():
+    dev, prod = workload_scope("dev"), load_environment("prod", CONFIGS)
+    workload = STACKS / "workload"
+    read, decrypt, listing = (
+        evaluated(statement_named(workload, f"PromotingEnvironments{sid}"), dev)
+        for sid in ("ReadContentAddressedArtifacts", "DecryptArtifacts", "ListContentAddressedArtifacts")
+    )
+
+    def principals(grant: dict) -> list[str]:
+        (condition,) = [c for c in grant["condition"] if c["variable"] == "aws:PrincipalArn"]
+        return condition["values"]
+
+    ci_roles = {prod.ci.plan_role_arn, prod.ci.deploy_role_arn}
+    assert ci_roles <= set(principals(read)) and ci_roles <= set(principals(decrypt))
+    assert principals(listing) == [prod.sagemaker.execution_role_arn]
+    bucket = load_environment("dev", CONFIGS).aws.artifact_bucket
+    assert allows([read], "s3:GetObject", f"arn:aws:s3:::{bucket}/{stored_object_key(DIGEST)}")
+    assert not allows([read], "s3:GetObject", f"arn:aws:s3:::{bucket}/data/train.csv")
+    (via,) = [c for c in decrypt["condition"] if c["variable"] == "kms:ViaService"]
+    assert "kms:Decrypt" in decrypt["actions"] and via["values"] == [f"s3.{prod.aws.region}.amazonaws.com"]
