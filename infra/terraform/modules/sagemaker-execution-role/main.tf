@@ -6,10 +6,7 @@ locals {
 
   # Keys of other accounts are known here only by alias (the environment files name aliases), so their
   # statements name the account's keys and require the alias with kms:ResourceAliases.
-  foreign_keys = concat(
-    [{ sid = "RegistryKey", alias_arn = var.registry_key_alias_arn, actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"] }],
-    [for source in var.promotion_sources : { sid = "PromotedFromKey${title(source.environment)}", alias_arn = source.key_alias_arn, actions = ["kms:Decrypt", "kms:DescribeKey"] }],
-  )
+  foreign_keys = [for source in var.promotion_sources : { sid = "PromotedFromKey${title(source.environment)}", alias_arn = source.key_alias_arn, actions = ["kms:Decrypt", "kms:DescribeKey"] }]
 }
 
 data "aws_iam_policy_document" "trust" {
@@ -71,13 +68,6 @@ data "aws_iam_policy_document" "this" {
       variable = "kms:GrantIsForAWSResource"
       values   = ["true"]
     }
-  }
-
-  statement {
-    sid       = "RegistryArtifacts"
-    effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${var.registry_bucket_arn}/*"]
   }
 
   dynamic "statement" {

@@ -33,16 +33,6 @@ variable "model_package_group_arn" {
   type        = string
 }
 
-variable "registry_bucket_arn" {
-  description = "ARN of the registry account's model-artifact bucket."
-  type        = string
-}
-
-variable "registry_key_alias_arn" {
-  description = "Alias ARN of the registry account's key (its aws.kms_key_arn)."
-  type        = string
-}
-
 variable "promotion_sources" {
   description = "Environments this one promotes versions from (governance.require_prior_approval_in): their bucket and key alias, read-only."
   type = list(object({

@@ -35,10 +35,8 @@ locals {
 
   model_package_group_arn = "arn:${local.partition}:sagemaker:${local.env.registry.region}:${local.env.registry.account_id}:model-package-group/${local.env.registry.model_package_group}"
   # `mlops registry sync` queues for this group's lock with ticket packages (ml/registry/sagemaker_lock.py).
-  sync_lock_group_arn    = "${local.model_package_group_arn}-sync-lock"
-  registry_env           = one([for other in local.others : other if other.kind == "registry" && try(other.aws.account_id, "") == local.env.registry.account_id])
-  registry_bucket_arn    = "arn:${local.partition}:s3:::${local.registry_env.aws.artifact_bucket}"
-  registry_key_alias_arn = local.registry_env.aws.kms_key_arn
+  sync_lock_group_arn = "${local.model_package_group_arn}-sync-lock"
+  registry_env        = one([for other in local.others : other if other.kind == "registry" && try(other.aws.account_id, "") == local.env.registry.account_id])
 
   # AWS workloads this one promotes from (it reads their approved artifacts) and that promote from it.
   aws_workloads = [for other in local.others : other if other.kind == "workload" && other.backend == "sagemaker"]

@@ -177,8 +177,6 @@ module "sagemaker_execution_role" {
   artifact_bucket_arn      = module.artifact_bucket.bucket_arn
   kms_key_arn              = module.kms_key.key_arn
   model_package_group_arn  = local.model_package_group_arn
-  registry_bucket_arn      = local.registry_bucket_arn
-  registry_key_alias_arn   = local.registry_key_alias_arn
   promotion_sources        = local.promotion_sources
   content_addressed_prefix = local.content_addressed_prefix
   ecr_repository_arn       = module.ecr_repository.repository_arn
