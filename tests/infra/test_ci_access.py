@@ -186,3 +186,25 @@ def test_dev_bucket_and_key_let_prods_github_roles_read_the_artifacts_and_only_i
     assert not allows([read], "s3:GetObject", f"arn:aws:s3:::{bucket}/data/train.csv")
     (via,) = [c for c in decrypt["condition"] if c["variable"] == "kms:ViaService"]
     assert "kms:Decrypt" in decrypt["actions"] and via["values"] == [f"s3.{prod.aws.region}.amazonaws.com"]
+
+
+def access_table() -> list[str]:
+    """The rows of infra/terraform/README.md's access table; a table interrupted by text fails here."""
+    text = (STACKS.parent / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Access, in one table", 1)[1].split("\n## ", 1)[0]
+    lines = section.strip("\n").splitlines()
+    end = next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))
+    table = lines[:end]
+    stray = [line for line in lines[len(table) :] if line.startswith("|")]
+    assert stray == [], "the access table is split: these rows follow a paragraph"
+    return table[2:]
+
+
+def test_the_access_table_is_one_table_and_lists_the_sync_lock_group_with_the_deploy_roles_actions():
+    rows = access_table()
+    (lock,) = [row for row in rows if "<group>-sync-lock" in row]
+    granted = evaluated(statement_named(STACKS / "workload", "QueueForTheSyncLock"), workload_scope("dev"))
+
+    assert "deploy role" in lock
+    assert [action for action in granted["actions"] if action.split(":")[1] not in lock] == []
+    assert any(row.startswith("| EventBridge / Scheduler role |") for row in rows)
