@@ -17,6 +17,7 @@ from tests.infra.expressions import Scope
 from tests.infra.terraform import (
     CONFIGS,
     MODULES,
+    REPO,
     STACK_ENVIRONMENTS,
     STACKS,
     blocks,
@@ -24,9 +25,11 @@ from tests.infra.terraform import (
     evaluated,
     for_each_scope,
     locals_of,
+    module_dirs,
     module_scope,
     policy_statements,
     resources,
+    stack_dirs,
     stack_scope,
     statement_named,
 )
@@ -208,3 +211,28 @@ def test_the_access_table_is_one_table_and_lists_the_sync_lock_group_with_the_de
     assert "deploy role" in lock
     assert [action for action in granted["actions"] if action.split(":")[1] not in lock] == []
     assert any(row.startswith("| EventBridge / Scheduler role |") for row in rows)
+
+
+def test_no_role_may_simulate_policies_and_the_pipelines_doc_says_why():
+    """The SDK only warns when it cannot simulate the execution role; with the right it would refuse this
+    role (docs/aws-pipelines.md), so Terraform must not grant it and the doc must not ask for it."""
+    folders = [*module_dirs(), *stack_dirs()]
+    granted = [
+        s.where for f in folders for s in policy_statements(f) if "iam:SimulatePrincipalPolicy" in s.actions
+    ]
+    in_locals = [f.name for f in folders if "iam:SimulatePrincipalPolicy" in str(locals_of(f))]
+    assert granted == in_locals == []
+
+    doc = (REPO / "docs" / "aws-pipelines.md").read_text(encoding="utf-8")
+    section = " ".join(doc.split("## What the roles need", 1)[1].split("\n## ", 1)[0].split())
+    assert "Terraform does not grant `iam:SimulatePrincipalPolicy`, on purpose" in section
+    assert "Proceeding with it." in section
+
+
+@pytest.mark.parametrize("env", WORKLOADS)
+def test_both_github_roles_may_read_the_execution_roles_trust_policy_as_the_sdk_does_before_an_upsert(env):
+    iam = evaluate(
+        locals_of(MODULES / "ci-policies")["services"], module_scope("workload", "ci_policies", env)
+    )["iam"]
+    role = load_environment(env, CONFIGS).sagemaker.execution_role_arn
+    assert allows([{"actions": iam["read"], "resources": iam["resources"]}], "iam:GetRole", role)
