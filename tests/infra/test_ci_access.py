@@ -115,10 +115,10 @@ def test_each_github_role_may_make_the_calls_of_its_workflow_commands(env, role)
 
 
 def test_prod_needs_dev_artifacts_and_key_so_the_check_above_covers_cross_account_reads():
-    resources = [resource for _, resource in needs("prod", "plan")]
+    targets = [target for _, target in needs("prod", "plan")]
     dev = load_environment("dev", CONFIGS)
-    assert any(r.startswith(f"arn:aws:s3:::{dev.aws.artifact_bucket}/artifacts/sha256/") for r in resources)
-    assert key_arn("dev") in resources
+    assert any(t.startswith(f"arn:aws:s3:::{dev.aws.artifact_bucket}/artifacts/sha256/") for t in targets)
+    assert key_arn("dev") in targets
 
 
 @pytest.mark.parametrize("env", WORKLOADS)

@@ -10,6 +10,8 @@ locals {
   # Who in the environments that promote from this one reads its content-addressed artifacts: the
   # execution roles (models, baselines) and the CI roles (versions' scores and statistics for approvals).
   promotion_readers = concat(local.promotion_consumer_roles, local.promotion_consumer_ci_roles)
+  # Policies name their accounts as principals and the roles in an aws:PrincipalArn condition.
+  promotion_reader_accounts = distinct([for arn in local.promotion_readers : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
 }
 
 data "aws_iam_policy_document" "key" {
@@ -62,7 +64,7 @@ data "aws_iam_policy_document" "key" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_readers : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = local.promotion_reader_accounts
       }
 
       condition {
@@ -100,7 +102,7 @@ data "aws_iam_policy_document" "artifact_readers" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_readers : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = local.promotion_reader_accounts
       }
 
       condition {
@@ -123,7 +125,7 @@ data "aws_iam_policy_document" "artifact_readers" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_consumer_roles : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = local.promotion_reader_accounts
       }
 
       condition {
