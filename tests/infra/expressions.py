@@ -49,9 +49,9 @@ class Scope:
 
 def evaluate(expression: Any, scope: Scope) -> Any:
     """The value of an expression as python-hcl2 gives it: literals, lists and objects element by element,
-    string templates, and inside `${...}` references, string literals, `[for x in c : e if cond]`,
-    `==`, `&&` and the functions lower, regex, split, try, contains, one and join. Anything else raises
-    `TemplateError`, and the caller checks that part another way."""
+    string templates, and inside `${...}` references, string literals, lists, `[for x in c : e if cond]`,
+    `==`, `&&` and the functions lower, regex, split, try, contains, concat, slice, replace, one and join.
+    Anything else raises `TemplateError`, and the caller checks that part another way."""
     if isinstance(expression, list):
         return [evaluate(item, scope) for item in expression]
     if isinstance(expression, dict):
@@ -158,6 +158,8 @@ def _expression(text: str, scope: Scope) -> Any:
         return _template(_unescape(text[1:-1]), scope)
     if text.startswith("[for "):
         return _for_expression(text, scope)
+    if text.startswith("[") and _closing(text, 1, "[", "]") == len(text) - 1:
+        return [_expression(item, scope) for item in _top_level_split(text[1:-1], ",") if item]
     call = re.fullmatch(r"(\w+)\((.*)\)((?:\[\d+\])*)", text, re.DOTALL)
     if call and _closing(text, len(call.group(1)) + 1, "(", ")") == len(text) - 1 - len(call.group(3)):
         value = _call(call.group(1), _top_level_split(call.group(2), ","), scope)
@@ -190,6 +192,10 @@ def _call(name: str, arguments: list[str], scope: Scope) -> Any:
         "split": lambda separator, text: text.split(separator),
         "join": lambda separator, items: separator.join(items),
         "contains": lambda items, item: item in items,
+        "concat": lambda *lists: [item for items in lists for item in items],
+        "slice": lambda items, start, end: items[start:end],
+        # Terraform's replace() with a plain (not /regex/) search string.
+        "replace": lambda text, search, replacement: text.replace(search, replacement),
         "lookup": lambda mapping, key, default: mapping.get(key, default),
         "coalesce": lambda *values: next(v for v in values if v not in (None, "")),
         "abspath": lambda path: str(Path(path).resolve()),

@@ -132,6 +132,25 @@ def policy_statements(folder: Path) -> list[Statement]:
     return found
 
 
+def statement_named(folder: Path, sid: str) -> Statement:
+    """The one policy statement of a folder whose `sid` is written as `sid` (a template for dynamic ones)."""
+    (found,) = [s for s in policy_statements(folder) if s.body.get("sid") == sid]
+    return found
+
+
+def evaluated(statement: Statement, scope: Scope) -> dict[str, Any]:
+    """A statement's actions, resources and conditions in `scope` (principals are left out)."""
+    return {
+        part: evaluate(statement.body.get(part, []), scope) for part in ("actions", "resources", "condition")
+    }
+
+
+def for_each_scope(scope: Scope, key: str, value: Any) -> Scope:
+    """`scope` inside a dynamic block iterated with `statement.key` = key and `statement.value` = value."""
+    roots = {**scope.roots, "statement": {"key": key, "value": value}}
+    return Scope(scope.locals, scope.variables, roots, scope.folder)
+
+
 @functools.cache
 def environment_file(name: str) -> dict[str, Any]:
     """The raw YAML document, as `yamldecode` gives it to Terraform (no schema defaults)."""

@@ -5,27 +5,33 @@ from __future__ import annotations
 
 import json
 import re
+from fnmatch import fnmatchcase
 
 import pytest
 
 from ml.artifacts.codecs import content_key
+from ml.artifacts.s3 import S3ArtifactStore
 from ml.config.export import get_value
 from ml.config.loader import load_environment
 from tests.infra.expressions import Scope, TemplateError
 from tests.infra.terraform import (
     CONFIGS,
+    MODULES,
     STACK_ENVIRONMENTS,
     STACKS,
     TERRAFORM,
     blocks,
     environment_file,
     evaluate,
+    evaluated,
+    for_each_scope,
     locals_of,
     module_folder,
     module_scope,
     parse_text,
     resources,
     stack_scope,
+    statement_named,
     tf_files,
 )
 
@@ -234,7 +240,51 @@ def test_prod_reads_and_decrypts_what_dev_trained_and_nothing_promotes_from_prod
     assert evaluate("${local.promotion_consumer_roles}", dev) == [prod_role]
     assert evaluate("${local.promotion_consumer_roles}", prod) == []
     assert [s["environment"] for s in evaluate("${local.promotion_sources}", prod)] == ["dev"]
-    assert content_key("0" * 64).startswith(evaluate("${local.content_addressed_prefix}", dev))
+
+
+def stored_object_key(digest: str) -> str:
+    """The object key the S3 artifact store (as the sagemaker backend builds it) writes this content under."""
+    store = S3ArtifactStore(None, bucket="bucket", kms_key_arn="key")
+    return store.uri_for(content_key(digest)).removeprefix("s3://bucket/")
+
+
+def grant(folder, sid: str, scope) -> dict:
+    return evaluated(statement_named(folder, sid), scope)
+
+
+def test_prod_reads_and_lists_exactly_the_keys_the_s3_store_writes_in_dev():
+    key = stored_object_key("ab" + "0" * 62)
+    dev_bucket = load_environment("dev", CONFIGS).aws.artifact_bucket
+    prefix = evaluate("${local.content_addressed_prefix}", stack_scope("workload", "dev"))
+    assert fnmatchcase(key, f"{prefix}*") and prefix.endswith("/sha256/")
+    assert not fnmatchcase("data/train.csv", f"{prefix}*")
+
+    # dev's bucket policy (the resource side) and prod's execution role (the identity side) must both allow
+    # GetObject on the object and ListBucket of the prefix an S3Prefix channel lists (the key itself).
+    workload = STACKS / "workload"
+    dev = stack_scope("workload", "dev")
+    role = MODULES / "sagemaker-execution-role"
+    (source,) = module_scope("workload", "sagemaker_execution_role", "prod").variables["promotion_sources"]
+    in_role = for_each_scope(module_scope("workload", "sagemaker_execution_role", "prod"), "dev", source)
+    granted = {
+        "bucket policy": (
+            grant(workload, "PromotingEnvironmentsReadContentAddressedArtifacts", dev),
+            grant(workload, "PromotingEnvironmentsListContentAddressedArtifacts", dev),
+        ),
+        "execution role": (
+            grant(role, "PromotedFromArtifacts${title(statement.key)}", in_role),
+            grant(role, "ListPromotedFromArtifacts${title(statement.key)}", in_role),
+        ),
+    }
+    for where, (read, listing) in granted.items():
+        assert read["actions"] == ["s3:GetObject"], where
+        assert any(fnmatchcase(f"arn:aws:s3:::{dev_bucket}/{key}", r) for r in read["resources"]), where
+        assert (listing["actions"], listing["resources"]) == (
+            ["s3:ListBucket"],
+            [f"arn:aws:s3:::{dev_bucket}"],
+        )
+        (condition,) = [c for c in listing["condition"] if c["variable"] == "s3:prefix"]
+        assert condition["test"] == "StringLike" and fnmatchcase(key, condition["values"][0]), where
 
 
 @pytest.mark.parametrize("env", AWS_ENVIRONMENTS)

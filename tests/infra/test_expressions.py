@@ -31,6 +31,8 @@ SCOPE = Scope(
         ('${coalesce(null, "x")}', "x"),
         ('${contains(local.names, "a") && local.env.project == "p"}', True),
         ("${lower(local.env.project)}", "p"),
+        ('${concat(["x", local.env.project], local.names)}', ["x", "p", "a"]),
+        ('${slice(split(":", "a:b:c:d"), 0, 2)}', ["a", "b"]),
     ],
 )
 def test_evaluates_what_the_stacks_use(expression, value):

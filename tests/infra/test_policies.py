@@ -16,6 +16,7 @@ from tests.infra.terraform import (
     MODULES,
     STACK_ENVIRONMENTS,
     STACKS,
+    blocks,
     evaluate,
     locals_of,
     module_dirs,
@@ -162,9 +163,12 @@ def test_each_github_policy_fits_iams_managed_policy_limit(stack, env):
         + [s.body for s in static if f"aws_iam_policy_document.{document} " in s.where]
         for purpose, kind, document in (("read", "read", "plan"), ("change", "write", "change"))
     }
-    documents["operations"] = [
-        s.body for s in policy_statements(STACKS / stack) if "deploy_operations" in s.where
-    ]
+    for purpose, document in (("operations", "deploy_operations"), ("evidence", "version_evidence")):
+        documents[purpose] = [
+            s.body
+            for s in policy_statements(STACKS / stack)
+            if f"aws_iam_policy_document.{document} " in s.where
+        ]
     sizes = {
         purpose: len(json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":")))
         for purpose, statements in documents.items()
@@ -172,3 +176,15 @@ def test_each_github_policy_fits_iams_managed_policy_limit(stack, env):
 
     assert {purpose: size for purpose, size in sizes.items() if size > MANAGED_POLICY_LIMIT - 500} == {}
     assert sizes["read"] > 1_000 and sizes["change"] > 1_000, sizes
+
+
+def test_the_registry_bucket_and_key_are_reserved_and_grant_no_workload_role_anything():
+    """Nothing writes to the registry account's bucket (models stay in the workload buckets), so neither
+    its policies nor the execution roles grant any access to it (README: reserved)."""
+    calls = blocks(STACKS / "registry", "module")
+    assert "policy_documents" not in calls["artifact_bucket"] and "policy_documents" not in calls["kms_key"]
+
+    registry = load_environment("registry", CONFIGS).aws
+    for env in STACK_ENVIRONMENTS["workload"]:
+        passed = json.dumps(module_scope("workload", "sagemaker_execution_role", env).variables)
+        assert registry.artifact_bucket not in passed and registry.kms_key_arn not in passed, env

@@ -85,6 +85,14 @@ resource "aws_iam_policy" "read" {
   policy      = var.read_policy_json
 }
 
+resource "aws_iam_policy" "shared" {
+  for_each = var.shared_policy_jsons
+
+  name        = "${var.name_prefix}-github-${each.key}"
+  description = "${var.name_prefix} (plan and deploy roles): ${each.key}"
+  policy      = each.value
+}
+
 resource "aws_iam_policy" "deploy" {
   for_each = var.deploy_policy_jsons
 
@@ -105,6 +113,20 @@ resource "aws_iam_role_policy_attachment" "deploy_read" {
 
 resource "aws_iam_role_policy_attachment" "deploy" {
   for_each = aws_iam_policy.deploy
+
+  role       = aws_iam_role.deploy.name
+  policy_arn = each.value.arn
+}
+
+resource "aws_iam_role_policy_attachment" "plan_shared" {
+  for_each = aws_iam_policy.shared
+
+  role       = aws_iam_role.plan.name
+  policy_arn = each.value.arn
+}
+
+resource "aws_iam_role_policy_attachment" "deploy_shared" {
+  for_each = aws_iam_policy.shared
 
   role       = aws_iam_role.deploy.name
   policy_arn = each.value.arn

@@ -33,6 +33,12 @@ variable "read_policy_json" {
   type        = string
 }
 
+variable "shared_policy_jsons" {
+  description = "Further policies of both roles, by purpose (e.g. evidence: what the approval workflows read); each at most 6,144 characters."
+  type        = map(string)
+  default     = {}
+}
+
 variable "deploy_policy_jsons" {
   description = "Further policies of the deploy role only, by purpose (e.g. change, operations); each at most 6,144 characters."
   type        = map(string)

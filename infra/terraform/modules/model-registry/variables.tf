@@ -25,7 +25,7 @@ variable "approve_role_arns" {
 }
 
 variable "read_role_arns" {
-  description = "Roles that only read versions (the workload accounts' resolve Lambdas)."
+  description = "Roles that only read versions (the workload accounts' resolve Lambdas and plan roles)."
   type        = list(string)
   default     = []
 }

@@ -6,10 +6,7 @@ locals {
 
   # Keys of other accounts are known here only by alias (the environment files name aliases), so their
   # statements name the account's keys and require the alias with kms:ResourceAliases.
-  foreign_keys = concat(
-    [{ sid = "RegistryKey", alias_arn = var.registry_key_alias_arn, actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"] }],
-    [for source in var.promotion_sources : { sid = "PromotedFromKey${title(source.environment)}", alias_arn = source.key_alias_arn, actions = ["kms:Decrypt", "kms:DescribeKey"] }],
-  )
+  foreign_keys = [for source in var.promotion_sources : { sid = "PromotedFromKey${title(source.environment)}", alias_arn = source.key_alias_arn, actions = ["kms:Decrypt", "kms:DescribeKey"] }]
 }
 
 data "aws_iam_policy_document" "trust" {
@@ -73,13 +70,6 @@ data "aws_iam_policy_document" "this" {
     }
   }
 
-  statement {
-    sid       = "RegistryArtifacts"
-    effect    = "Allow"
-    actions   = ["s3:GetObject", "s3:PutObject"]
-    resources = ["${var.registry_bucket_arn}/*"]
-  }
-
   dynamic "statement" {
     for_each = { for key in local.foreign_keys : key.sid => key }
 
@@ -107,6 +97,24 @@ data "aws_iam_policy_document" "this" {
       effect    = "Allow"
       actions   = ["s3:GetObject"]
       resources = ["${statement.value.bucket_arn}/${var.content_addressed_prefix}*"]
+    }
+  }
+
+  # Processing inputs are S3Prefix channels, which SageMaker lists before it copies them.
+  dynamic "statement" {
+    for_each = { for source in var.promotion_sources : source.environment => source }
+
+    content {
+      sid       = "ListPromotedFromArtifacts${title(statement.key)}"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = [statement.value.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${var.content_addressed_prefix}*"]
+      }
     }
   }
 

@@ -33,16 +33,6 @@ variable "model_package_group_arn" {
   type        = string
 }
 
-variable "registry_bucket_arn" {
-  description = "ARN of the registry account's model-artifact bucket."
-  type        = string
-}
-
-variable "registry_key_alias_arn" {
-  description = "Alias ARN of the registry account's key (its aws.kms_key_arn)."
-  type        = string
-}
-
 variable "promotion_sources" {
   description = "Environments this one promotes versions from (governance.require_prior_approval_in): their bucket and key alias, read-only."
   type = list(object({
@@ -54,9 +44,13 @@ variable "promotion_sources" {
 }
 
 variable "content_addressed_prefix" {
-  description = "Key prefix of content-addressed artifacts (models, baselines) in a bucket; promoted environments read only these."
+  description = "Key prefix of content-addressed artifacts (models, baselines) in a bucket, e.g. artifacts/sha256/ (the S3 store's); promoted environments read and list only these."
   type        = string
-  default     = "sha256/"
+
+  validation {
+    condition     = endswith(var.content_addressed_prefix, "/")
+    error_message = "content_addressed_prefix must end with / so that <prefix>* matches only that folder."
+  }
 }
 
 variable "ecr_repository_arn" {

@@ -21,8 +21,12 @@ locals {
   workloads          = [for other in local.others : other if other.kind == "workload" && other.backend == "sagemaker" && try(other.registry.account_id, "") == local.account_id]
   register_role_arns = [for other in local.workloads : other.sagemaker.execution_role_arn]
   approve_role_arns  = [for other in local.workloads : other.ci.deploy_role_arn]
-  # The resolve Lambda's role is named like the function (modules/resolve-lambda).
-  read_role_arns = [for other in local.workloads : "arn:${local.partition}:iam::${other.aws.account_id}:role/${other.sagemaker.resolve_function_name}"]
+  # Readers: the resolve Lambdas (whose role is named like the function, modules/resolve-lambda) and the
+  # plan roles, which run `mlops policy check|compare|registry show` on pull requests.
+  read_role_arns = concat(
+    [for other in local.workloads : "arn:${local.partition}:iam::${other.aws.account_id}:role/${other.sagemaker.resolve_function_name}"],
+    [for other in local.workloads : other.ci.plan_role_arn],
+  )
 
   state_bucket = "${local.name_prefix}-tfstate-${local.account_id}"
   state_key    = "${local.project}/${local.env.name}/terraform.tfstate"

@@ -1,93 +1,19 @@
-locals {
-  workload_accounts = distinct([for arn in concat(local.register_role_arns, local.approve_role_arns) : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
-}
-
-# Registered model artifacts are written by the workloads' execution roles and read by their deploy roles,
-# always through S3; the key and the bucket policy grant the same roles.
-locals {
-  artifact_access = {
-    WorkloadsWriteRegisteredArtifacts = {
-      roles = local.register_role_arns
-      kms   = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"]
-      s3    = ["s3:GetObject", "s3:PutObject"]
-    }
-    DeployRolesReadRegisteredArtifacts = {
-      roles = local.approve_role_arns
-      kms   = ["kms:Decrypt", "kms:DescribeKey"]
-      s3    = ["s3:GetObject"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "key" {
-  dynamic "statement" {
-    for_each = local.artifact_access
-
-    content {
-      sid       = statement.key
-      effect    = "Allow"
-      actions   = statement.value.kms
-      resources = ["*"]
-
-      principals {
-        type        = "AWS"
-        identifiers = local.workload_accounts
-      }
-
-      condition {
-        test     = "ArnEquals"
-        variable = "aws:PrincipalArn"
-        values   = statement.value.roles
-      }
-
-      condition {
-        test     = "StringEquals"
-        variable = "kms:ViaService"
-        values   = ["s3.${local.region}.amazonaws.com"]
-      }
-    }
-  }
-}
-
+# The registry account's bucket and key are reserved: models stay in the workload buckets (the versions'
+# artifact URIs point there) and nothing writes here yet, so no workload role is granted either. A
+# feature that copies approved models here adds its grants with it (infra/terraform/README.md).
 module "kms_key" {
   source = "../../modules/kms-key"
 
-  alias_arn        = local.kms_key_alias_arn
-  description      = "${local.name_prefix}: registered model artifacts"
-  policy_documents = [data.aws_iam_policy_document.key.json]
-}
-
-data "aws_iam_policy_document" "bucket" {
-  dynamic "statement" {
-    for_each = local.artifact_access
-
-    content {
-      sid       = statement.key
-      effect    = "Allow"
-      actions   = statement.value.s3
-      resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}/*"]
-
-      principals {
-        type        = "AWS"
-        identifiers = local.workload_accounts
-      }
-
-      condition {
-        test     = "ArnEquals"
-        variable = "aws:PrincipalArn"
-        values   = statement.value.roles
-      }
-    }
-  }
+  alias_arn   = local.kms_key_alias_arn
+  description = "${local.name_prefix}: reserved for registered model artifacts (unused)"
 }
 
 module "artifact_bucket" {
   source = "../../modules/artifact-bucket"
 
-  bucket_name      = local.artifact_bucket
-  account_id       = local.account_id
-  kms_key_arn      = module.kms_key.key_arn
-  policy_documents = [data.aws_iam_policy_document.bucket.json]
+  bucket_name = local.artifact_bucket
+  account_id  = local.account_id
+  kms_key_arn = module.kms_key.key_arn
 }
 
 module "model_registry" {

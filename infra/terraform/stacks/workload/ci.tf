@@ -29,11 +29,12 @@ data "aws_iam_policy_document" "deploy_operations" {
     resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}/data/*"]
   }
 
+  # Reading the group comes with version_evidence (both roles); only the deploy role changes approvals.
   statement {
     sid       = "SyncApprovalsToCentralRegistry"
     effect    = "Allow"
-    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages", "sagemaker:UpdateModelPackage"]
-    resources = [local.model_package_group_arn, "${replace(local.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"]
+    actions   = ["sagemaker:UpdateModelPackage"]
+    resources = ["${replace(local.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"]
   }
 
   statement {
@@ -43,12 +44,81 @@ data "aws_iam_policy_document" "deploy_operations" {
     resources = [local.sync_lock_group_arn, "${replace(local.sync_lock_group_arn, ":model-package-group/", ":model-package/")}/*"]
   }
 
+  # The IMMUTABLE repository refuses a second push of a tag: the deploy workflow asks first whether it exists.
+  statement {
+    sid       = "CheckImageTags"
+    effect    = "Allow"
+    actions   = ["ecr:DescribeImages"]
+    resources = [module.ecr_repository.repository_arn]
+  }
+
   statement {
     sid     = "EcrLogin"
     effect  = "Allow"
     actions = ["ecr:GetAuthorizationToken"]
     # GetAuthorizationToken supports no resource-level permissions.
     resources = ["*"]
+  }
+}
+
+# What both roles read for the approval workflows: the plan role runs `mlops policy check`, `mlops compare`
+# and `mlops registry show` on pull requests, the deploy role `mlops approve` and `mlops registry sync`.
+# They read the central group's versions and those versions' scores and statistics, which are
+# content-addressed objects in this bucket or, for versions trained there, in the buckets of the
+# environments this one promotes from (their bucket and key policies name these roles).
+data "aws_iam_policy_document" "version_evidence" {
+  statement {
+    sid       = "ReadCentralRegistryVersions"
+    effect    = "Allow"
+    actions   = ["sagemaker:DescribeModelPackage", "sagemaker:DescribeModelPackageGroup", "sagemaker:ListModelPackages"]
+    resources = [local.model_package_group_arn, "${replace(local.model_package_group_arn, ":model-package-group/", ":model-package/")}/*"]
+  }
+
+  statement {
+    sid     = "ReadVersionScoresAndStatistics"
+    effect  = "Allow"
+    actions = ["s3:GetObject"]
+    resources = concat(
+      ["arn:${local.partition}:s3:::${local.artifact_bucket}/${local.content_addressed_prefix}*"],
+      [for source in local.promotion_sources : "${source.bucket_arn}/${local.content_addressed_prefix}*"],
+    )
+  }
+
+  statement {
+    sid       = "DecryptThemThroughS3"
+    effect    = "Allow"
+    actions   = ["kms:Decrypt"]
+    resources = [module.kms_key.key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+
+  # Other accounts' keys are known by alias only (as in the execution role's policy).
+  dynamic "statement" {
+    for_each = { for source in local.promotion_sources : source.environment => source }
+
+    content {
+      sid       = "DecryptThemThroughS3In${title(statement.key)}"
+      effect    = "Allow"
+      actions   = ["kms:Decrypt"]
+      resources = ["${join(":", slice(split(":", statement.value.key_alias_arn), 0, 5))}:key/*"]
+
+      condition {
+        test     = "ForAnyValue:StringEquals"
+        variable = "kms:ResourceAliases"
+        values   = [regex(":(alias/.+)$", statement.value.key_alias_arn)[0]]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "kms:ViaService"
+        values   = ["s3.${local.region}.amazonaws.com"]
+      }
+    }
   }
 }
 
@@ -79,6 +149,9 @@ module "github_oidc" {
   deploy_role_arn   = local.deploy_role_arn
   name_prefix       = local.name_prefix
   read_policy_json  = module.ci_policies.read_policy_json
+  shared_policy_jsons = {
+    evidence = data.aws_iam_policy_document.version_evidence.json
+  }
   deploy_policy_jsons = {
     change     = module.ci_policies.change_policy_json
     operations = data.aws_iam_policy_document.deploy_operations.json

@@ -35,10 +35,8 @@ locals {
 
   model_package_group_arn = "arn:${local.partition}:sagemaker:${local.env.registry.region}:${local.env.registry.account_id}:model-package-group/${local.env.registry.model_package_group}"
   # `mlops registry sync` queues for this group's lock with ticket packages (ml/registry/sagemaker_lock.py).
-  sync_lock_group_arn    = "${local.model_package_group_arn}-sync-lock"
-  registry_env           = one([for other in local.others : other if other.kind == "registry" && try(other.aws.account_id, "") == local.env.registry.account_id])
-  registry_bucket_arn    = "arn:${local.partition}:s3:::${local.registry_env.aws.artifact_bucket}"
-  registry_key_alias_arn = local.registry_env.aws.kms_key_arn
+  sync_lock_group_arn = "${local.model_package_group_arn}-sync-lock"
+  registry_env        = one([for other in local.others : other if other.kind == "registry" && try(other.aws.account_id, "") == local.env.registry.account_id])
 
   # AWS workloads this one promotes from (it reads their approved artifacts) and that promote from it.
   aws_workloads = [for other in local.others : other if other.kind == "workload" && other.backend == "sagemaker"]
@@ -47,7 +45,13 @@ locals {
     bucket_arn    = "arn:${local.partition}:s3:::${other.aws.artifact_bucket}"
     key_alias_arn = other.aws.kms_key_arn
   } if contains(local.promotes_from, other.name)]
-  promotion_consumer_roles = [for other in local.aws_workloads : other.sagemaker.execution_role_arn if contains(try(other.governance.require_prior_approval_in, []), local.env.name)]
+  promotion_consumers      = [for other in local.aws_workloads : other if contains(try(other.governance.require_prior_approval_in, []), local.env.name)]
+  promotion_consumer_roles = [for other in local.promotion_consumers : other.sagemaker.execution_role_arn]
+  # Their CI roles read the scores and statistics of versions trained here (`mlops compare|approve`).
+  promotion_consumer_ci_roles = concat(
+    [for other in local.promotion_consumers : other.ci.plan_role_arn],
+    [for other in local.promotion_consumers : other.ci.deploy_role_arn],
+  )
 
   state_bucket = "${local.name_prefix}-tfstate-${local.account_id}"
   state_key    = "${local.project}/${local.env.name}/terraform.tfstate"

@@ -4,8 +4,14 @@ locals {
   lambda_package_path     = coalesce(var.lambda_package_path, "${local.repository_root}/build/resolve-lambda.zip")
   resolve_function_arn    = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${local.resolve_function}"
   resolve_log_group_arn   = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${local.resolve_function}"
-  # Key prefix of content-addressed artifacts: ml/artifacts/codecs.py content_key (tests/infra checks it).
-  content_addressed_prefix = "sha256/"
+  # Key prefix of content-addressed artifacts: the S3 store's prefix (ml/artifacts/s3.py) + content_key of
+  # ml/artifacts/codecs.py; tests/infra derives it from the store itself.
+  content_addressed_prefix = "artifacts/sha256/"
+  # Who in the environments that promote from this one reads its content-addressed artifacts: the
+  # execution roles (models, baselines) and the CI roles (versions' scores and statistics for approvals).
+  promotion_readers = concat(local.promotion_consumer_roles, local.promotion_consumer_ci_roles)
+  # Policies name their accounts as principals and the roles in an aws:PrincipalArn condition.
+  promotion_reader_accounts = distinct([for arn in local.promotion_readers : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
 }
 
 data "aws_iam_policy_document" "key" {
@@ -46,7 +52,7 @@ data "aws_iam_policy_document" "key" {
   }
 
   # Environments that promote from this one deploy the artifacts it trained (architecture.md: prod
-  # decrypts dev-encrypted model artifacts), through S3 only.
+  # decrypts dev-encrypted model artifacts) and approve versions by their scores, through S3 only.
   dynamic "statement" {
     for_each = length(local.promotion_consumer_roles) > 0 ? [1] : []
 
@@ -58,13 +64,13 @@ data "aws_iam_policy_document" "key" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_consumer_roles : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = local.promotion_reader_accounts
       }
 
       condition {
         test     = "ArnEquals"
         variable = "aws:PrincipalArn"
-        values   = local.promotion_consumer_roles
+        values   = local.promotion_readers
       }
 
       condition {
@@ -96,13 +102,42 @@ data "aws_iam_policy_document" "artifact_readers" {
 
       principals {
         type        = "AWS"
-        identifiers = distinct([for arn in local.promotion_consumer_roles : "arn:${local.partition}:iam::${split(":", arn)[4]}:root"])
+        identifiers = local.promotion_reader_accounts
+      }
+
+      condition {
+        test     = "ArnEquals"
+        variable = "aws:PrincipalArn"
+        values   = local.promotion_readers
+      }
+    }
+  }
+
+  # Processing inputs are S3Prefix channels: SageMaker lists the prefix before it copies the objects.
+  dynamic "statement" {
+    for_each = length(local.promotion_consumer_roles) > 0 ? [1] : []
+
+    content {
+      sid       = "PromotingEnvironmentsListContentAddressedArtifacts"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = ["arn:${local.partition}:s3:::${local.artifact_bucket}"]
+
+      principals {
+        type        = "AWS"
+        identifiers = local.promotion_reader_accounts
       }
 
       condition {
         test     = "ArnEquals"
         variable = "aws:PrincipalArn"
         values   = local.promotion_consumer_roles
+      }
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = ["${local.content_addressed_prefix}*"]
       }
     }
   }
@@ -144,8 +179,6 @@ module "sagemaker_execution_role" {
   artifact_bucket_arn      = module.artifact_bucket.bucket_arn
   kms_key_arn              = module.kms_key.key_arn
   model_package_group_arn  = local.model_package_group_arn
-  registry_bucket_arn      = local.registry_bucket_arn
-  registry_key_alias_arn   = local.registry_key_alias_arn
   promotion_sources        = local.promotion_sources
   content_addressed_prefix = local.content_addressed_prefix
   ecr_repository_arn       = module.ecr_repository.repository_arn
