@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.aws_server import MotoServer
+from tests.conftest import REPO
 from tests.contracts.test_model_registry import make_candidate
 from tests.registry.test_sagemaker import resolve_group_arns_like_aws
 from tests.workflows.gitrepo import clone, commit_all, git, pull_request, seeded_origin
@@ -237,9 +238,15 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
     assert "dev" in steps[-1].stdout
 
 
+def link_make_files(root: Path) -> None:
+    """The Makefile and the files its stamps depend on, so `make lambda-package` finds .venv up to date."""
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+        (root / name).symlink_to(REPO / name)
+
+
 def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    link_make_files(root)
     image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
     apply = rehearsal(
         root,
@@ -270,8 +277,6 @@ def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp
 
 def test_terraform_steps_name_real_stacks_and_backends():
     """The paths the skipped terraform steps use exist: stacks per kind, a backend file per environment."""
-    from tests.conftest import REPO
-
     for env, kind in [("registry", "registry"), ("dev", "workload"), ("prod", "workload")]:
         assert (REPO / f"infra/terraform/stacks/{kind}").is_dir(), kind
         assert (REPO / f"infra/terraform/backends/{env}.s3.tfbackend").is_file(), env
@@ -318,7 +323,7 @@ def test_evidence_compares_challenger_with_champion(tmp_path, central_registry):
 
 def test_terraform_plan_reads_the_plan_role_and_stack(tmp_path):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    link_make_files(root)
     run = rehearsal(root, **{"inputs.environment": "registry", "inputs.mode": "plan"})
     steps = run.run_job(
         load_workflow("reusable-terraform"), "plan", skip={"terraform plan": "needs the Terraform registry"}
