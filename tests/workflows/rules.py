@@ -5,13 +5,25 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from tests.workflows.workflows import WORKFLOWS, Workflow, parse_workflow, scripts, steps
+from tests.workflows.workflows import (
+    COMMAND_INPUTS,
+    WORKFLOWS,
+    Workflow,
+    mlops_calls,
+    parse_workflow,
+    scripts,
+    steps,
+)
 
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40})\s+#\s*v\d+(\.\d+)*\s*$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)")
 ROLE_ACTION = "aws-actions/configure-aws-credentials"
 COMMENT_WRITES = ("upsertComment", "createComment", "updateComment", "create-pull-request")
 ISSUE_WRITES = ("issues.create(", "issues.update(")
+SETUP_ACTION = re.compile(r"^\./(?:[\w-]+/)?\.github/actions/setup$")
+INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
+# `mlops` commands that import the SageMaker SDK (the `aws` extra; `pipelines run` needs only boto3).
+SDK_COMMANDS = {("pipelines", "definition"), ("pipelines", "upsert")}
 AWS_SECRET = re.compile(r"aws-access-key-id|aws-secret-access-key|secrets\.AWS_|AWS_SECRET_ACCESS_KEY", re.I)
 
 
@@ -42,6 +54,32 @@ def _job_text(job: dict) -> str:
         str(step.get("with", {}).get("script", "")) + step.get("uses", "") for step in job.get("steps", [])
     ]
     return "\n".join(texts + inner)
+
+
+def _commands(job: dict) -> set[tuple[str, ...]]:
+    """The (group, command) of every `mlops` call in a job's run: steps and the commands it passes on."""
+    texts = [step.get("run", "") for step in job.get("steps", [])]
+    texts += [str((job.get("with") or {}).get(key, "")) for key in COMMAND_INPUTS]
+    return {tuple(call[:2]) for text in texts for call in mlops_calls(text)}
+
+
+def _effective_steps(job: dict) -> list[tuple[dict, Callable[[object], object]]]:
+    """The steps that run for a job (a reusable call's: the called jobs'), each with a resolver that reads
+    `${{ inputs.X }}` as the caller passes it (or the input's default)."""
+    called = _called(job)
+    if called is None:
+        return [(step, lambda value: value) for step in job.get("steps", [])]
+    declared = (called.triggers.get("workflow_call") or {}).get("inputs") or {}
+    passed = job.get("with") or {}
+
+    def resolve(value: object) -> object:
+        found = INPUT_EXPRESSION.fullmatch(str(value))
+        if not found:
+            return value
+        name = found.group(1)
+        return passed.get(name, (declared.get(name) or {}).get("default"))
+
+    return [(step, resolve) for inner in called.jobs.values() for step in inner.get("steps", [])]
 
 
 def top_level_permissions(wf: Workflow) -> list[str]:
@@ -148,6 +186,21 @@ def pull_request_runs_cancel(wf: Workflow) -> list[str]:
     return []
 
 
+def sdk_where_pipelines_are_built(wf: Workflow) -> list[str]:
+    """A job running `mlops pipelines definition|upsert` sets up the `aws` extra (the SageMaker SDK)."""
+    problems = []
+    for job_id, job in wf.jobs.items():
+        if not _commands(job) & SDK_COMMANDS:
+            continue
+        if not any(
+            SETUP_ACTION.match(step.get("uses", ""))
+            and str(resolve((step.get("with") or {}).get("aws", "false"))).lower() == "true"
+            for step, resolve in _effective_steps(job)
+        ):
+            problems.append(f"{wf.name}/{job_id}: runs mlops pipelines without the setup action's aws: true")
+    return problems
+
+
 RULES: dict[str, Callable[[Workflow], list[str]]] = {
     rule.__name__: rule
     for rule in (
@@ -162,6 +215,7 @@ RULES: dict[str, Callable[[Workflow], list[str]]] = {
         opens_with_a_comment,
         deploy_jobs_are_guarded,
         pull_request_runs_cancel,
+        sdk_where_pipelines_are_built,
     )
 }
 

@@ -57,6 +57,7 @@ BREACHES = [
         "  cancel-in-progress: true\n",
         "  cancel-in-progress: false\n",
     ),
+    ("sdk_where_pipelines_are_built", "deploy", "      aws-sdk: true\n", ""),
 ]
 
 
@@ -94,3 +95,14 @@ def test_reusable_workflow_breach_is_caught_through_its_caller(tmp_path, monkeyp
     assert rules.id_token_only_where_a_role_is_assumed(caller) == [
         "run-pipeline/run: id-token: write but the job assumes no role"
     ]
+
+
+def test_the_setup_action_installs_the_sdk_only_when_asked():
+    """`aws: true` runs `make setup-aws` (the SageMaker SDK); by default only the base lock is installed."""
+    import yaml
+
+    action = yaml.safe_load((WORKFLOWS.parent / "actions/setup/action.yml").read_text())
+    installs = {step.get("run"): step.get("if") for step in action["runs"]["steps"] if "run" in step}
+    assert installs == {"make setup": None, "make setup-aws": "inputs.aws == 'true'"}
+    assert action["inputs"]["aws"]["default"] == "false"
+
