@@ -24,6 +24,8 @@ SETUP_ACTION = re.compile(r"^\./(?:[\w-]+/)?\.github/actions/setup$")
 INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
 # `mlops` commands that import the SageMaker SDK (the `aws` extra; `pipelines run` needs only boto3).
 SDK_COMMANDS = {("pipelines", "definition"), ("pipelines", "upsert")}
+# `mlops` commands that read git history (sync: `git merge-base --is-ancestor` with the previous sync).
+HISTORY_COMMANDS = {("registry", "sync")}
 AWS_SECRET = re.compile(r"aws-access-key-id|aws-secret-access-key|secrets\.AWS_|AWS_SECRET_ACCESS_KEY", re.I)
 
 
@@ -201,6 +203,23 @@ def sdk_where_pipelines_are_built(wf: Workflow) -> list[str]:
     return problems
 
 
+def history_where_commands_read_it(wf: Workflow) -> list[str]:
+    """A job running `mlops registry sync` checks out the whole history (a shallow clone has no ancestors)."""
+    problems = []
+    for job_id, job in wf.jobs.items():
+        if not _commands(job) & HISTORY_COMMANDS:
+            continue
+        if not any(
+            step.get("uses", "").startswith("actions/checkout@")
+            and str(resolve((step.get("with") or {}).get("fetch-depth", 1))) == "0"
+            for step, resolve in _effective_steps(job)
+        ):
+            problems.append(
+                f"{wf.name}/{job_id}: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
+            )
+    return problems
+
+
 RULES: dict[str, Callable[[Workflow], list[str]]] = {
     rule.__name__: rule
     for rule in (
@@ -216,6 +235,7 @@ RULES: dict[str, Callable[[Workflow], list[str]]] = {
         deploy_jobs_are_guarded,
         pull_request_runs_cancel,
         sdk_where_pipelines_are_built,
+        history_where_commands_read_it,
     )
 }
 

@@ -15,6 +15,7 @@ import pytest
 from tests.aws_server import MotoServer
 from tests.conftest import REPO
 from tests.conftest import REPO
+from tests.conftest import REPO
 from tests.contracts.test_model_registry import make_candidate
 from tests.registry.test_sagemaker import resolve_group_arns_like_aws
 from tests.workflows.gitrepo import clone, commit_all, git, pull_request, seeded_origin
@@ -251,6 +252,12 @@ def link_make_files(root: Path) -> None:
         (root / name).symlink_to(REPO / name)
 
 
+def link_make_files(root: Path) -> None:
+    """The Makefile and the files its stamps depend on, so `make lambda-package` finds .venv up to date."""
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+        (root / name).symlink_to(REPO / name)
+
+
 def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
     link_make_files(root)
@@ -275,6 +282,11 @@ def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp
 
     command = load_workflow("run-pipeline").jobs["run"]["with"]["command"]
     run = rehearsal(root, **aws_job(command, "dev", pipeline="train", input_uri=""))
+    # run-pipeline sets up without the aws extra: `pipelines run` must work with no SageMaker SDK.
+    no_sdk = tmp_path / "no-sdk" / "sagemaker"
+    no_sdk.mkdir(parents=True)
+    (no_sdk / "__init__.py").write_text("raise ImportError('the SageMaker SDK is not installed')\n")
+    run.environment["PYTHONPATH"] = f"{no_sdk.parent}:{ROUTING}:{REPO}"
     # run-pipeline sets up without the aws extra: `pipelines run` must work with no SageMaker SDK.
     no_sdk = tmp_path / "no-sdk" / "sagemaker"
     no_sdk.mkdir(parents=True)

@@ -58,6 +58,14 @@ BREACHES = [
         "  cancel-in-progress: false\n",
     ),
     ("sdk_where_pipelines_are_built", "deploy", "      aws-sdk: true\n", ""),
+    (
+        "history_where_commands_read_it",
+        "model-approval",
+        "jobs:\n",
+        "jobs:\n  shallow:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n"
+        "      - run: .venv/bin/mlops registry sync --env dev\n",
+    ),
 ]
 
 
@@ -94,6 +102,22 @@ def test_reusable_workflow_breach_is_caught_through_its_caller(tmp_path, monkeyp
 
     assert rules.id_token_only_where_a_role_is_assumed(caller) == [
         "run-pipeline/run: id-token: write but the job assumes no role"
+    ]
+
+
+def test_a_shallow_clone_in_the_reusable_job_is_caught_through_its_callers(tmp_path, monkeypatch):
+    import tests.workflows.rules as rules
+
+    (tmp_path / "reusable-aws-job.yml").write_text(
+        (WORKFLOWS / "reusable-aws-job.yml").read_text().replace("          fetch-depth: 0\n", "")
+    )
+    monkeypatch.setattr(rules, "WORKFLOWS", tmp_path)
+
+    assert rules.history_where_commands_read_it(parse_workflow(WORKFLOWS / "model-approval.yml")) == [
+        "model-approval/sync: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
+    ]
+    assert rules.history_where_commands_read_it(parse_workflow(WORKFLOWS / "registry-drift.yml")) == [
+        "registry-drift/check: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
     ]
 
 
