@@ -26,6 +26,8 @@ INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
 SDK_COMMANDS = {("pipelines", "definition"), ("pipelines", "upsert")}
 # `mlops` commands that read git history (sync: `git merge-base --is-ancestor` with the previous sync).
 HISTORY_COMMANDS = {("registry", "sync")}
+TERRAFORM_ACTION = "hashicorp/setup-terraform@"
+EXACT_VERSION = re.compile(r"\d+\.\d+\.\d+")
 AWS_SECRET = re.compile(r"aws-access-key-id|aws-secret-access-key|secrets\.AWS_|AWS_SECRET_ACCESS_KEY", re.I)
 
 
@@ -220,6 +222,16 @@ def history_where_commands_read_it(wf: Workflow) -> list[str]:
     return problems
 
 
+def terraform_version_pinned(wf: Workflow) -> list[str]:
+    """Every job sets up one exact Terraform version (tests and plans run what deploy applies with)."""
+    return [
+        f"{wf.name}/{job_id}: setup-terraform without an exact terraform_version"
+        for job_id, step in steps(wf)
+        if step.get("uses", "").startswith(TERRAFORM_ACTION)
+        and not EXACT_VERSION.fullmatch(str((step.get("with") or {}).get("terraform_version", "")))
+    ]
+
+
 RULES: dict[str, Callable[[Workflow], list[str]]] = {
     rule.__name__: rule
     for rule in (
@@ -236,6 +248,7 @@ RULES: dict[str, Callable[[Workflow], list[str]]] = {
         pull_request_runs_cancel,
         sdk_where_pipelines_are_built,
         history_where_commands_read_it,
+        terraform_version_pinned,
     )
 }
 

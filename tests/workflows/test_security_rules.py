@@ -66,6 +66,7 @@ BREACHES = [
         f"      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n"
         "      - run: .venv/bin/mlops registry sync --env dev\n",
     ),
+    ("terraform_version_pinned", "pr-checks", "          terraform_version: 1.11.4\n", ""),
 ]
 
 
@@ -130,3 +131,16 @@ def test_the_setup_action_installs_the_sdk_only_when_asked():
     assert installs == {"make setup": None, "make setup-aws": "inputs.aws == 'true'"}
     assert action["inputs"]["aws"]["default"] == "false"
 
+
+def test_every_workflow_pins_the_same_terraform():
+    from tests.workflows.rules import TERRAFORM_ACTION
+    from tests.workflows.workflows import steps
+
+    pinned = {
+        f"{wf.name}/{job_id}": str(step["with"]["terraform_version"])
+        for wf in load_workflows()
+        for job_id, step in steps(wf)
+        if step.get("uses", "").startswith(TERRAFORM_ACTION)
+    }
+    assert {"pr-checks/test", "reusable-terraform/plan", "reusable-terraform/apply"} <= set(pinned)
+    assert len(set(pinned.values())) == 1, pinned
