@@ -21,6 +21,7 @@ ROLE_ACTION = "aws-actions/configure-aws-credentials"
 COMMENT_WRITES = ("upsertComment", "createComment", "updateComment", "create-pull-request")
 ISSUE_WRITES = ("issues.create(", "issues.update(")
 SETUP_ACTION = re.compile(r"^\./(?:[\w-]+/)?\.github/actions/setup$")
+INPUT_TEST = re.compile(r"inputs\.([\w-]+) == '([\w-]+)'")
 INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
 # `mlops` commands that import the SageMaker SDK (the `aws` extra; `pipelines run` needs only boto3).
 SDK_COMMANDS = {("pipelines", "definition"), ("pipelines", "upsert")}
@@ -232,6 +233,35 @@ def terraform_version_pinned(wf: Workflow) -> list[str]:
     ]
 
 
+def _reads_plan_role(job: dict) -> bool:
+    called = _called(job)
+    if called is None:
+        return any("ci.plan_role_arn" in step.get("run", "") for step in job.get("steps", []))
+    passed = job.get("with") or {}
+    return any(
+        _reads_plan_role(inner)
+        for inner in called.jobs.values()
+        # a called job gated on a different mode (reusable-terraform: `inputs.mode == 'plan'`) never runs
+        if all(passed.get(k, v) == v for k, v in INPUT_TEST.findall(str(inner.get("if", ""))))
+    )
+
+
+def plan_role_only_on_pull_request(wf: Workflow) -> list[str]:
+    """The plan role trusts only the OIDC subject `repo:<repo>:pull_request`, which GitHub gives runs of
+    the pull_request event (a job in no environment); a job another event can start cannot assume it."""
+    if set(wf.triggers) <= {"workflow_call"}:
+        return []  # judged through its callers
+    problems = []
+    for job_id, job in wf.jobs.items():
+        only = re.findall(r"github\.event_name == '(\w+)'", str(job.get("if", "")))
+        events = set(only[:1]) or set(wf.triggers)
+        if _reads_plan_role(job) and events - {"pull_request"}:
+            problems.append(
+                f"{wf.name}/{job_id}: assumes the plan role on {sorted(events - {'pull_request'})}"
+            )
+    return problems
+
+
 RULES: dict[str, Callable[[Workflow], list[str]]] = {
     rule.__name__: rule
     for rule in (
@@ -249,6 +279,7 @@ RULES: dict[str, Callable[[Workflow], list[str]]] = {
         sdk_where_pipelines_are_built,
         history_where_commands_read_it,
         terraform_version_pinned,
+        plan_role_only_on_pull_request,
     )
 }
 

@@ -31,7 +31,13 @@ BREACHES = [
         "role-to-assume: ${{ steps.role.outputs.arn }}",
         "role-to-assume: ${{ secrets.AWS_DEPLOY_ROLE }}",
     ),
-    ("no_pull_request_target", "terraform-plan", "on:\n  pull_request:\n", "on:\n  pull_request_target:\n"),
+    # (propose-approval: terraform-plan would also break plan_role_only_on_pull_request)
+    (
+        "no_pull_request_target",
+        "propose-approval",
+        "on:\n  workflow_dispatch:\n",
+        "on:\n  pull_request_target:\n  workflow_dispatch:\n",
+    ),
     (
         "checkout_without_credentials",
         "deploy",
@@ -67,6 +73,12 @@ BREACHES = [
         "      - run: .venv/bin/mlops registry sync --env dev\n",
     ),
     ("terraform_version_pinned", "pr-checks", "          terraform_version: 1.11.4\n", ""),
+    (
+        "plan_role_only_on_pull_request",
+        "model-approval",
+        "  evidence:\n    needs: changes\n    if: github.event_name == 'pull_request' &&",
+        "  evidence:\n    needs: changes\n    if: github.event_name == 'pull_request_review' &&",
+    ),
 ]
 
 
