@@ -191,36 +191,50 @@ def pull_request_runs_cancel(wf: Workflow) -> list[str]:
     return []
 
 
+def _jobs_lacking(
+    wf: Workflow, commands: set[tuple[str, ...]], has: Callable[[dict, Callable[[object], object]], bool]
+) -> list[str]:
+    """Ids of the jobs running one of `commands` none of whose effective steps satisfies `has`."""
+    return [
+        job_id
+        for job_id, job in wf.jobs.items()
+        if _commands(job) & commands
+        and not any(has(step, resolve) for step, resolve in _effective_steps(job))
+    ]
+
+
+def _with(step: dict, key: str, default: object, resolve: Callable[[object], object]) -> str:
+    return str(resolve((step.get("with") or {}).get(key, default))).lower()
+
+
 def sdk_where_pipelines_are_built(wf: Workflow) -> list[str]:
     """A job running `mlops pipelines definition|upsert` sets up the `aws` extra (the SageMaker SDK)."""
-    problems = []
-    for job_id, job in wf.jobs.items():
-        if not _commands(job) & SDK_COMMANDS:
-            continue
-        if not any(
-            SETUP_ACTION.match(step.get("uses", ""))
-            and str(resolve((step.get("with") or {}).get("aws", "false"))).lower() == "true"
-            for step, resolve in _effective_steps(job)
-        ):
-            problems.append(f"{wf.name}/{job_id}: runs mlops pipelines without the setup action's aws: true")
-    return problems
+    return [
+        f"{wf.name}/{job_id}: runs mlops pipelines without the setup action's aws: true"
+        for job_id in _jobs_lacking(
+            wf,
+            SDK_COMMANDS,
+            lambda step, resolve: (
+                bool(SETUP_ACTION.match(step.get("uses", "")))
+                and _with(step, "aws", "false", resolve) == "true"
+            ),
+        )
+    ]
 
 
 def history_where_commands_read_it(wf: Workflow) -> list[str]:
     """A job running `mlops registry sync` checks out the whole history (a shallow clone has no ancestors)."""
-    problems = []
-    for job_id, job in wf.jobs.items():
-        if not _commands(job) & HISTORY_COMMANDS:
-            continue
-        if not any(
-            step.get("uses", "").startswith("actions/checkout@")
-            and str(resolve((step.get("with") or {}).get("fetch-depth", 1))) == "0"
-            for step, resolve in _effective_steps(job)
-        ):
-            problems.append(
-                f"{wf.name}/{job_id}: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
-            )
-    return problems
+    return [
+        f"{wf.name}/{job_id}: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
+        for job_id in _jobs_lacking(
+            wf,
+            HISTORY_COMMANDS,
+            lambda step, resolve: (
+                step.get("uses", "").startswith("actions/checkout@")
+                and _with(step, "fetch-depth", 1, resolve) == "0"
+            ),
+        )
+    ]
 
 
 def terraform_version_pinned(wf: Workflow) -> list[str]:
