@@ -6,7 +6,9 @@ Usage: python changed_environments.py {approvals|terraform} --repo DIR --base RE
   whatever the pull request's environment files say, so editing them cannot hide an approval from the
   policy (an environment the base branch does not know fails the policy check: fail closed).
 - terraform: environments whose infrastructure a change can alter: their environment file, their backend
-  file, their stack (workload or registry, the environment's `kind`), or any shared module.
+  file, their stack (workload or registry, the environment's `kind`), or any shared module; and for the
+  workload stack, whatever goes into the resolve Lambda's package (`make lambda-package`: all of ml/ and
+  configs/, and the distributions pinned in requirements.lock), since Terraform deploys that zip.
 Only safe names are listed (a crafted path cannot inject one), in deploy order (registry first). The workflows run
 the base branch's copy of this file, so a pull request cannot change how it is judged.
 """
@@ -23,6 +25,9 @@ from pathlib import Path
 ENV_NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
 KIND_PATTERN = re.compile(r"^kind:\s*(\w+)", re.MULTILINE)
 DEPLOY_ORDER = {"registry": 0, "dev": 1, "prod": 2}
+LAMBDA_STACK = "workload"  # the stack that deploys build/resolve-lambda.zip
+# What ml/orchestration/sagemaker/lambda_package.py packs into the zip.
+LAMBDA_SOURCES = ("ml/", "configs/", "requirements.lock")
 
 
 def changed_paths(repo: Path, base: str, head: str) -> list[str]:
@@ -68,6 +73,7 @@ def terraform_environments(paths: list[str], environments: dict[str, str]) -> se
                 or path == f"infra/terraform/backends/{env}.s3.tfbackend"
                 or parts[:4] == ["infra", "terraform", "stacks", kind]
                 or parts[:3] == ["infra", "terraform", "modules"]
+                or (kind == LAMBDA_STACK and path.startswith(LAMBDA_SOURCES))
             ):
                 affected.add(env)
     return affected

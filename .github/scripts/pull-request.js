@@ -82,6 +82,34 @@ async function upsertComment({ github, owner, repo, number, marker, body }) {
   }
 }
 
+// A review re-runs the governance policy inside the pull request's own pr-checks run instead of a run of its
+// own: that run's event is pull_request, whose OIDC subject (`repo:<repo>:pull_request`) is the only one the
+// plan role trusts; GitHub documents that subject for pull_request events only, not for pull_request_review.
+// Re-running the identities job re-runs the jobs that need it (the policy check and its verdict), which read
+// the approving reviewers afresh. Returns the re-run job's id, or null when the run has no policy to re-run.
+async function rerunPolicy({ github, owner, repo, headSha, job = "policy / identities" }) {
+  const { data } = await github.rest.actions.listWorkflowRuns({
+    owner,
+    repo,
+    workflow_id: "pr-checks.yml",
+    event: "pull_request",
+    head_sha: headSha,
+    per_page: 1,
+  });
+  const [run] = data.workflow_runs;
+  if (!run) throw new Error(`no pr-checks run for ${headSha}: push again to start one`);
+  const jobs = await github.paginate(github.rest.actions.listJobsForWorkflowRun, {
+    owner,
+    repo,
+    run_id: run.id,
+    per_page: 100,
+  });
+  const found = jobs.find((j) => j.name === job);
+  if (!found || found.conclusion === "skipped") return null;
+  await github.rest.actions.reRunJobForWorkflowRun({ owner, repo, job_id: found.id });
+  return found.id;
+}
+
 module.exports = {
   COMMENT_LIMIT,
   approvingReviewers,
@@ -89,5 +117,6 @@ module.exports = {
   driftIssue,
   planComment,
   readIdentities,
+  rerunPolicy,
   upsertComment,
 };

@@ -5,13 +5,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from tests.workflows.workflows import WORKFLOWS, Workflow, parse_workflow, scripts, steps
+from tests.workflows.workflows import (
+    COMMAND_INPUTS,
+    WORKFLOWS,
+    Workflow,
+    mlops_calls,
+    parse_workflow,
+    scripts,
+    steps,
+)
 
 PINNED = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@([0-9a-f]{40})\s+#\s*v\d+(\.\d+)*\s*$")
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(\S+)")
 ROLE_ACTION = "aws-actions/configure-aws-credentials"
 COMMENT_WRITES = ("upsertComment", "createComment", "updateComment", "create-pull-request")
 ISSUE_WRITES = ("issues.create(", "issues.update(")
+SETUP_ACTION = re.compile(r"^\./(?:[\w-]+/)?\.github/actions/setup$")
+INPUT_TEST = re.compile(r"inputs\.([\w-]+) == '([\w-]+)'")
+INPUT_EXPRESSION = re.compile(r"\$\{\{\s*inputs\.([\w-]+)\s*\}\}")
+# `mlops` commands that import the SageMaker SDK (the `aws` extra; `pipelines run` needs only boto3).
+SDK_COMMANDS = {("pipelines", "definition"), ("pipelines", "upsert")}
+# `mlops` commands that read git history (sync: `git merge-base --is-ancestor` with the previous sync).
+HISTORY_COMMANDS = {("registry", "sync")}
+TERRAFORM_ACTION = "hashicorp/setup-terraform@"
+EXACT_VERSION = re.compile(r"\d+\.\d+\.\d+")
 AWS_SECRET = re.compile(r"aws-access-key-id|aws-secret-access-key|secrets\.AWS_|AWS_SECRET_ACCESS_KEY", re.I)
 
 
@@ -42,6 +59,32 @@ def _job_text(job: dict) -> str:
         str(step.get("with", {}).get("script", "")) + step.get("uses", "") for step in job.get("steps", [])
     ]
     return "\n".join(texts + inner)
+
+
+def _commands(job: dict) -> set[tuple[str, ...]]:
+    """The (group, command) of every `mlops` call in a job's run: steps and the commands it passes on."""
+    texts = [step.get("run", "") for step in job.get("steps", [])]
+    texts += [str((job.get("with") or {}).get(key, "")) for key in COMMAND_INPUTS]
+    return {tuple(call[:2]) for text in texts for call in mlops_calls(text)}
+
+
+def _effective_steps(job: dict) -> list[tuple[dict, Callable[[object], object]]]:
+    """The steps that run for a job (a reusable call's: the called jobs'), each with a resolver that reads
+    `${{ inputs.X }}` as the caller passes it (or the input's default)."""
+    called = _called(job)
+    if called is None:
+        return [(step, lambda value: value) for step in job.get("steps", [])]
+    declared = (called.triggers.get("workflow_call") or {}).get("inputs") or {}
+    passed = job.get("with") or {}
+
+    def resolve(value: object) -> object:
+        found = INPUT_EXPRESSION.fullmatch(str(value))
+        if not found:
+            return value
+        name = found.group(1)
+        return passed.get(name, (declared.get(name) or {}).get("default"))
+
+    return [(step, resolve) for inner in called.jobs.values() for step in inner.get("steps", [])]
 
 
 def top_level_permissions(wf: Workflow) -> list[str]:
@@ -148,6 +191,91 @@ def pull_request_runs_cancel(wf: Workflow) -> list[str]:
     return []
 
 
+def _jobs_lacking(
+    wf: Workflow, commands: set[tuple[str, ...]], has: Callable[[dict, Callable[[object], object]], bool]
+) -> list[str]:
+    """Ids of the jobs running one of `commands` none of whose effective steps satisfies `has`."""
+    return [
+        job_id
+        for job_id, job in wf.jobs.items()
+        if _commands(job) & commands
+        and not any(has(step, resolve) for step, resolve in _effective_steps(job))
+    ]
+
+
+def _with(step: dict, key: str, default: object, resolve: Callable[[object], object]) -> str:
+    return str(resolve((step.get("with") or {}).get(key, default))).lower()
+
+
+def sdk_where_pipelines_are_built(wf: Workflow) -> list[str]:
+    """A job running `mlops pipelines definition|upsert` sets up the `aws` extra (the SageMaker SDK)."""
+    return [
+        f"{wf.name}/{job_id}: runs mlops pipelines without the setup action's aws: true"
+        for job_id in _jobs_lacking(
+            wf,
+            SDK_COMMANDS,
+            lambda step, resolve: (
+                bool(SETUP_ACTION.match(step.get("uses", "")))
+                and _with(step, "aws", "false", resolve) == "true"
+            ),
+        )
+    ]
+
+
+def history_where_commands_read_it(wf: Workflow) -> list[str]:
+    """A job running `mlops registry sync` checks out the whole history (a shallow clone has no ancestors)."""
+    return [
+        f"{wf.name}/{job_id}: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
+        for job_id in _jobs_lacking(
+            wf,
+            HISTORY_COMMANDS,
+            lambda step, resolve: (
+                step.get("uses", "").startswith("actions/checkout@")
+                and _with(step, "fetch-depth", 1, resolve) == "0"
+            ),
+        )
+    ]
+
+
+def terraform_version_pinned(wf: Workflow) -> list[str]:
+    """Every job sets up one exact Terraform version (tests and plans run what deploy applies with)."""
+    return [
+        f"{wf.name}/{job_id}: setup-terraform without an exact terraform_version"
+        for job_id, step in steps(wf)
+        if step.get("uses", "").startswith(TERRAFORM_ACTION)
+        and not EXACT_VERSION.fullmatch(str((step.get("with") or {}).get("terraform_version", "")))
+    ]
+
+
+def _reads_plan_role(job: dict) -> bool:
+    called = _called(job)
+    if called is None:
+        return any("ci.plan_role_arn" in step.get("run", "") for step in job.get("steps", []))
+    passed = job.get("with") or {}
+    return any(
+        _reads_plan_role(inner)
+        for inner in called.jobs.values()
+        # a called job gated on a different mode (reusable-terraform: `inputs.mode == 'plan'`) never runs
+        if all(passed.get(k, v) == v for k, v in INPUT_TEST.findall(str(inner.get("if", ""))))
+    )
+
+
+def plan_role_only_on_pull_request(wf: Workflow) -> list[str]:
+    """The plan role trusts only the OIDC subject `repo:<repo>:pull_request`, which GitHub gives runs of
+    the pull_request event (a job in no environment); a job another event can start cannot assume it."""
+    if set(wf.triggers) <= {"workflow_call"}:
+        return []  # judged through its callers
+    problems = []
+    for job_id, job in wf.jobs.items():
+        only = re.findall(r"github\.event_name == '(\w+)'", str(job.get("if", "")))
+        events = set(only[:1]) or set(wf.triggers)
+        if _reads_plan_role(job) and events - {"pull_request"}:
+            problems.append(
+                f"{wf.name}/{job_id}: assumes the plan role on {sorted(events - {'pull_request'})}"
+            )
+    return problems
+
+
 RULES: dict[str, Callable[[Workflow], list[str]]] = {
     rule.__name__: rule
     for rule in (
@@ -162,6 +290,10 @@ RULES: dict[str, Callable[[Workflow], list[str]]] = {
         opens_with_a_comment,
         deploy_jobs_are_guarded,
         pull_request_runs_cancel,
+        sdk_where_pipelines_are_built,
+        history_where_commands_read_it,
+        terraform_version_pinned,
+        plan_role_only_on_pull_request,
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import subprocess
 import sys
@@ -26,35 +27,35 @@ def touch(*paths: str):
     return change
 
 
-@pytest.mark.parametrize(
-    ("paths", "approvals", "terraform"),
-    [
-        (["configs/prod/approved-model.yaml"], ["prod"], []),
-        (["configs/dev/environment.yaml"], [], ["dev"]),
-        (["infra/terraform/modules/kms-key/main.tf"], [], ["registry", "dev", "prod"]),
-        (["infra/terraform/stacks/workload/main.tf"], [], ["dev", "prod"]),
-        (
-            ["infra/terraform/stacks/registry/main.tf", "infra/terraform/backends/prod.s3.tfbackend"],
-            [],
-            ["registry", "prod"],
-        ),
-        (["configs/local/environment.yaml", "README.md", "infra/terraform/stacks/github/main.tf"], [], []),
-        (
-            ["configs/$(curl evil)/approved-model.yaml", "configs/staging/approved-model.yaml"],
-            ["staging"],
-            [],
-        ),
-    ],
-    ids=[
-        "approval",
-        "env-file",
-        "module",
-        "workload-stack",
-        "registry-stack+backend",
-        "unrelated",
-        "crafted-and-unknown-names",
-    ],
-)
+WORKLOADS = ["dev", "prod"]  # the environments of the workload stack, which deploys the resolve Lambda
+CASES = {
+    # The Lambda's zip packs all of configs/, so an approval file changes both workload plans too.
+    "approval": (["configs/prod/approved-model.yaml"], ["prod"], WORKLOADS),
+    "env-file": (["configs/dev/environment.yaml"], [], WORKLOADS),
+    "module": (["infra/terraform/modules/kms-key/main.tf"], [], ["registry", "dev", "prod"]),
+    "workload-stack": (["infra/terraform/stacks/workload/main.tf"], [], WORKLOADS),
+    "registry-stack+backend": (
+        ["infra/terraform/stacks/registry/main.tf", "infra/terraform/backends/prod.s3.tfbackend"],
+        [],
+        ["registry", "prod"],
+    ),
+    "lambda-code": (["ml/orchestration/sagemaker/lambda_handler.py"], [], WORKLOADS),
+    "lambda-distributions": (["requirements.lock"], [], WORKLOADS),
+    "local-env-file-in-the-lambda": (["configs/local/environment.yaml"], [], WORKLOADS),
+    "unrelated": (
+        ["README.md", "requirements-aws.lock", "tests/test_x.py", "infra/terraform/stacks/github/main.tf"],
+        [],
+        [],
+    ),
+    "crafted-and-unknown-names": (
+        ["configs/$(curl evil)/approved-model.yaml", "configs/staging/approved-model.yaml"],
+        ["staging"],
+        WORKLOADS,
+    ),
+}
+
+
+@pytest.mark.parametrize(("paths", "approvals", "terraform"), list(CASES.values()), ids=list(CASES))
 def test_changed_environments_job_output(tmp_path, paths, approvals, terraform):
     origin = seeded_origin(tmp_path)
     pull_request(origin, tmp_path, "feature", touch(*paths))
@@ -66,6 +67,14 @@ def test_changed_environments_job_output(tmp_path, paths, approvals, terraform):
         [result] = rehearsal.run_job(load_workflow(workflow), job)
         assert (result.name, result.returncode) == (step, 0), result.stderr
         assert json.loads(result.outputs["environments"]) == expected
+
+
+def test_terraform_plan_triggers_on_every_path_that_alters_an_environment():
+    """The workflow's `paths:` filter lets through every change the script finds an environment for."""
+    patterns = load_workflow("terraform-plan").triggers["pull_request"]["paths"]
+    for paths, _, terraform in CASES.values():
+        for path in paths if terraform else ():
+            assert any(fnmatch.fnmatch(path, pattern) for pattern in patterns), (path, patterns)
 
 
 def test_push_to_main_compares_with_the_previous_tip(tmp_path):

@@ -79,3 +79,49 @@ def test_drift_issue_only_for_exit_12():
     assert "DRIFT version 3" in issue["body"]
     assert "no changes" not in issue["body"]
     assert call("driftIssue", "https://run", results[:1]) is None
+
+
+def rerun_policy(runs: list[dict], jobs: list[dict]) -> dict:
+    """rerunPolicy against a fake GitHub API: what it returned and which jobs it asked to re-run."""
+    program = (
+        f"const m = require({json.dumps(str(SCRIPT))});"
+        "const { runs, jobs } = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "const rerun = [];"
+        "const github = { paginate: async (method, args) => method(args), rest: { actions: {"
+        "  listWorkflowRuns: async (a) => ({ data: { workflow_runs: runs.filter((r) => r.head_sha ==="
+        "    a.head_sha && a.workflow_id === 'pr-checks.yml' && a.event === 'pull_request') } }),"
+        "  listJobsForWorkflowRun: (a) => jobs.filter((j) => j.run_id === a.run_id),"
+        "  reRunJobForWorkflowRun: async (a) => { rerun.push(a.job_id); } } } };"
+        "m.rerunPolicy({ github, owner: 'o', repo: 'r', headSha: 'head' })"
+        "  .then((job) => process.stdout.write(JSON.stringify({ job, rerun })))"
+        "  .catch((e) => process.stdout.write(JSON.stringify({ error: e.message, rerun })));"
+    )
+    done = subprocess.run(
+        ["node", "-e", program],
+        input=json.dumps({"runs": runs, "jobs": jobs}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def test_a_review_reruns_the_policy_of_the_pull_requests_own_checks_run():
+    """Re-run in pr-checks (event pull_request: the OIDC subject the plan role trusts), identities first."""
+    runs = [{"id": 7, "head_sha": "head"}, {"id": 5, "head_sha": "older"}]
+    jobs = [
+        {"id": 70, "run_id": 7, "name": "test", "conclusion": "success"},
+        {"id": 71, "run_id": 7, "name": "policy / identities", "conclusion": "success"},
+        {"id": 72, "run_id": 7, "name": "policy / check (dev)", "conclusion": "failure"},
+        {"id": 51, "run_id": 5, "name": "policy / identities", "conclusion": "success"},
+    ]
+    assert rerun_policy(runs, jobs) == {"job": 71, "rerun": [71]}
+
+
+def test_no_policy_to_rerun_and_no_run_at_all():
+    skipped = [{"id": 71, "run_id": 7, "name": "policy / identities", "conclusion": "skipped"}]
+    assert rerun_policy([{"id": 7, "head_sha": "head"}], skipped) == {"job": None, "rerun": []}
+    assert rerun_policy([], []) == {
+        "error": "no pr-checks run for head: push again to start one",
+        "rerun": [],
+    }

@@ -8,20 +8,25 @@ Steps not run here, and why (everything else of each rehearsed job runs):
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.aws_server import MotoServer
+from tests.conftest import REPO
 from tests.contracts.test_model_registry import make_candidate
 from tests.registry.test_sagemaker import resolve_group_arns_like_aws
 from tests.workflows.gitrepo import clone, commit_all, git, pull_request, seeded_origin
-from tests.workflows.rehearsal import Rehearsal
+from tests.workflows.rehearsal import ROUTING, Rehearsal, base_environment
 from tests.workflows.workflows import load_workflow, load_workflows
 
 REGISTRY_ACCOUNT = "333333333333"
 GROUP = "mammo-severity-model-package"
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+PIPELINE_REPOSITORY = "mammo-severity-dev-pipeline"
+COMMIT = "a" * 40
 TERRAFORM_APPLY = {"terraform apply": "needs the providers from the Terraform registry"}
 
 
@@ -35,7 +40,9 @@ def central_registry(fresh_moto: MotoServer):
 
     client = fresh_moto.client("sagemaker")
     resolve_group_arns_like_aws(client)
-    return SageMakerModelRegistry(client, image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT)
+    return SageMakerModelRegistry(
+        client, environment="dev", image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT
+    )
 
 
 def register_trained_version(registry):
@@ -237,10 +244,17 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
     assert "dev" in steps[-1].stdout
 
 
-def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
-    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
-    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
+def link_make_files(root: Path) -> None:
+    """The Makefile and the files its stamps depend on, so `make lambda-package` finds .venv up to date."""
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+        (root / name).symlink_to(REPO / name)
+
+
+def deploy_apply(root: Path, image: str) -> Rehearsal:
+    """The dev deploy job's apply, with the image the build (or the earlier push) gives; `aws` CLI on PATH."""
+    aws = shutil.which("aws")
+    if aws is None:
+        pytest.skip("the image step calls the aws CLI (GitHub's runners have it; this machine does not)")
     apply = rehearsal(
         root,
         **{
@@ -249,18 +263,37 @@ def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp
             "inputs.publish-image": "true",
             "inputs.after-apply": caller_input("deploy", "dev", "after-apply"),
             "steps.role.outputs.stack": "infra/terraform/stacks/workload",
+            "github.sha": COMMIT,
             "inputs.publish-image && format('{0}/{1}@{2}', steps.ecr.outputs.registry, "
-            "steps.image.outputs.repository, steps.build.outputs.digest) || ''": image,
+            "steps.image.outputs.repository, steps.build.outputs.digest || steps.image.outputs.pushed) "
+            "|| ''": image,
         },
     )
+    apply.environment["PATH"] = f"{base_environment()['PATH']}:{Path(aws).parent}"
+    return apply
+
+
+def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    link_make_files(root)
+    image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
+    apply = deploy_apply(root, image)
     fresh_moto.client("s3").create_bucket(Bucket="mammo-severity-dev-artifacts-111111111111")
+    fresh_moto.client("ecr").create_repository(repositoryName=PIPELINE_REPOSITORY)
     steps = apply.run_job(load_workflow("reusable-terraform"), "apply", skip=TERRAFORM_APPLY)
     assert [s.returncode for s in steps] == [0] * len(steps), steps[-1].stdout + steps[-1].stderr
     assert steps[0].outputs["stack"] == "infra/terraform/stacks/workload"
     assert (root / "build/resolve-lambda.zip").is_file()
+    assert steps[2].name == "Image repository"
+    assert steps[2].outputs == {"repository": PIPELINE_REPOSITORY}  # nothing pushed yet: build and push
 
     command = load_workflow("run-pipeline").jobs["run"]["with"]["command"]
     run = rehearsal(root, **aws_job(command, "dev", pipeline="train", input_uri=""))
+    # run-pipeline sets up without the aws extra: `pipelines run` must work with no SageMaker SDK.
+    no_sdk = tmp_path / "no-sdk" / "sagemaker"
+    no_sdk.mkdir(parents=True)
+    (no_sdk / "__init__.py").write_text("raise ImportError('the SageMaker SDK is not installed')\n")
+    run.environment["PYTHONPATH"] = f"{no_sdk.parent}:{ROUTING}:{REPO}"
     steps = run.run_job(load_workflow("reusable-aws-job"), "run")
     assert [s.returncode for s in steps] == [0, 0], steps[-1].stdout + steps[-1].stderr
     summary = (root / ".runner-temp" / "summary.md").read_text()
@@ -268,10 +301,54 @@ def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp
     assert "arn:aws:sagemaker:us-east-1:" in summary
 
 
+def test_redeploying_a_commit_reuses_its_pushed_image(tmp_path, fresh_moto):
+    """ECR tags are immutable: a second deploy of the same commit skips the build and upserts the first
+    push's digest; a lookup that fails for another reason than a missing image fails the step."""
+    root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
+    workflow = load_workflow("reusable-terraform")
+    apply = deploy_apply(root, "unused")
+    only_image = {
+        name: "not this test"
+        for name in (
+            "Build the resolve Lambda's package the stack references",
+            "After apply",
+            "Read the deploy role, the stack and the image repository from the environment file",
+        )
+    }
+    ecr = fresh_moto.client("ecr")
+    steps = apply.run_job(workflow, "apply", skip={**TERRAFORM_APPLY, **only_image})
+    assert steps[-1].returncode != 0 and "RepositoryNotFoundException" in steps[-1].stderr
+
+    ecr.create_repository(repositoryName=PIPELINE_REPOSITORY, imageTagMutability="IMMUTABLE")
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"digest": "sha256:" + "c" * 64, "size": 1},
+            "layers": [],
+        }
+    )
+    pushed = ecr.put_image(repositoryName=PIPELINE_REPOSITORY, imageManifest=manifest, imageTag=COMMIT)
+    apply.results.clear()
+    [step] = apply.run_job(workflow, "apply", skip={**TERRAFORM_APPLY, **only_image})
+    assert step.returncode == 0, step.stderr
+    assert step.outputs["pushed"] == pushed["image"]["imageId"]["imageDigest"]
+
+    apply_steps = {step.get("id"): step for step in workflow.jobs["apply"]["steps"]}
+    assert apply_steps["build"]["if"] == "inputs.publish-image && steps.image.outputs.pushed == ''"
+
+
+def test_the_image_is_built_with_its_commit():
+    """The Dockerfile's GIT_COMMIT (model packages point at :<commit>) comes from the build's build-args."""
+    build = next(
+        s for s in load_workflow("reusable-terraform").jobs["apply"]["steps"] if s.get("id") == "build"
+    )
+    assert build["with"]["build-args"] == "GIT_COMMIT=${{ github.sha }}"
+    assert "ARG GIT_COMMIT=" in (REPO / "Dockerfile").read_text()
+
+
 def test_terraform_steps_name_real_stacks_and_backends():
     """The paths the skipped terraform steps use exist: stacks per kind, a backend file per environment."""
-    from tests.conftest import REPO
-
     for env, kind in [("registry", "registry"), ("dev", "workload"), ("prod", "workload")]:
         assert (REPO / f"infra/terraform/stacks/{kind}").is_dir(), kind
         assert (REPO / f"infra/terraform/backends/{env}.s3.tfbackend").is_file(), env
@@ -318,7 +395,7 @@ def test_evidence_compares_challenger_with_champion(tmp_path, central_registry):
 
 def test_terraform_plan_reads_the_plan_role_and_stack(tmp_path):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    link_make_files(root)
     run = rehearsal(root, **{"inputs.environment": "registry", "inputs.mode": "plan"})
     steps = run.run_job(
         load_workflow("reusable-terraform"), "plan", skip={"terraform plan": "needs the Terraform registry"}

@@ -31,7 +31,13 @@ BREACHES = [
         "role-to-assume: ${{ steps.role.outputs.arn }}",
         "role-to-assume: ${{ secrets.AWS_DEPLOY_ROLE }}",
     ),
-    ("no_pull_request_target", "terraform-plan", "on:\n  pull_request:\n", "on:\n  pull_request_target:\n"),
+    # (propose-approval: terraform-plan would also break plan_role_only_on_pull_request)
+    (
+        "no_pull_request_target",
+        "propose-approval",
+        "on:\n  workflow_dispatch:\n",
+        "on:\n  pull_request_target:\n  workflow_dispatch:\n",
+    ),
     (
         "checkout_without_credentials",
         "deploy",
@@ -56,6 +62,22 @@ BREACHES = [
         "pr-checks",
         "  cancel-in-progress: true\n",
         "  cancel-in-progress: false\n",
+    ),
+    ("sdk_where_pipelines_are_built", "deploy", "      aws-sdk: true\n", ""),
+    (
+        "history_where_commands_read_it",
+        "model-approval",
+        "jobs:\n",
+        "jobs:\n  shallow:\n    runs-on: ubuntu-latest\n    steps:\n"
+        f"      - uses: {CHECKOUT}\n        with:\n          persist-credentials: false\n"
+        "      - run: .venv/bin/mlops registry sync --env dev\n",
+    ),
+    ("terraform_version_pinned", "pr-checks", "          terraform_version: 1.11.4\n", ""),
+    (
+        "plan_role_only_on_pull_request",
+        "model-approval",
+        "  evidence:\n    needs: changes\n    if: github.event_name == 'pull_request' &&",
+        "  evidence:\n    needs: changes\n    if: github.event_name == 'pull_request_review' &&",
     ),
 ]
 
@@ -94,3 +116,43 @@ def test_reusable_workflow_breach_is_caught_through_its_caller(tmp_path, monkeyp
     assert rules.id_token_only_where_a_role_is_assumed(caller) == [
         "run-pipeline/run: id-token: write but the job assumes no role"
     ]
+
+
+def test_a_shallow_clone_in_the_reusable_job_is_caught_through_its_callers(tmp_path, monkeypatch):
+    import tests.workflows.rules as rules
+
+    (tmp_path / "reusable-aws-job.yml").write_text(
+        (WORKFLOWS / "reusable-aws-job.yml").read_text().replace("          fetch-depth: 0\n", "")
+    )
+    monkeypatch.setattr(rules, "WORKFLOWS", tmp_path)
+
+    assert rules.history_where_commands_read_it(parse_workflow(WORKFLOWS / "model-approval.yml")) == [
+        "model-approval/sync: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
+    ]
+    assert rules.history_where_commands_read_it(parse_workflow(WORKFLOWS / "registry-drift.yml")) == [
+        "registry-drift/check: runs mlops registry sync on a shallow clone (fetch-depth: 0)"
+    ]
+
+
+def test_the_setup_action_installs_the_sdk_only_when_asked():
+    """`aws: true` runs `make setup-aws` (the SageMaker SDK); by default only the base lock is installed."""
+    import yaml
+
+    action = yaml.safe_load((WORKFLOWS.parent / "actions/setup/action.yml").read_text())
+    installs = {step.get("run"): step.get("if") for step in action["runs"]["steps"] if "run" in step}
+    assert installs == {"make setup": None, "make setup-aws": "inputs.aws == 'true'"}
+    assert action["inputs"]["aws"]["default"] == "false"
+
+
+def test_every_workflow_pins_the_same_terraform():
+    from tests.workflows.rules import TERRAFORM_ACTION
+    from tests.workflows.workflows import steps
+
+    pinned = {
+        f"{wf.name}/{job_id}": str(step["with"]["terraform_version"])
+        for wf in load_workflows()
+        for job_id, step in steps(wf)
+        if step.get("uses", "").startswith(TERRAFORM_ACTION)
+    }
+    assert {"pr-checks/test", "reusable-terraform/plan", "reusable-terraform/apply"} <= set(pinned)
+    assert len(set(pinned.values())) == 1, pinned
