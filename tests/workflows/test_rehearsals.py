@@ -32,11 +32,15 @@ TERRAFORM_APPLY = {"terraform apply": "needs the providers from the Terraform re
 
 @pytest.fixture
 def central_registry(fresh_moto: MotoServer):
-    """The central registry account's model package group (Terraform's registry stack creates it)."""
-    fresh_moto.client("sagemaker", account_id=REGISTRY_ACCOUNT).create_model_package_group(
-        ModelPackageGroupName=GROUP
-    )
+    """The central registry account's model package group and its sync-lock group (Terraform's registry
+    stack creates both)."""
     from ml.registry.sagemaker import SageMakerModelRegistry
+    from ml.registry.sagemaker_lock import lock_group_name
+
+    for group in (GROUP, lock_group_name(GROUP)):
+        fresh_moto.client("sagemaker", account_id=REGISTRY_ACCOUNT).create_model_package_group(
+            ModelPackageGroupName=group
+        )
 
     client = fresh_moto.client("sagemaker")
     resolve_group_arns_like_aws(client)
@@ -198,6 +202,7 @@ def test_approval_path_end_to_end(tmp_path, central_registry):
     clone(origin, main)
     git(main, "merge", "--squash", "origin/approve/dev")
     commit_all(main, "Approve model version 1 in dev (#42)")
+    git(main, "push", "-q", "origin", "main")  # merged: the sync applies only commits on origin/main
     sync = rehearsal(
         main,
         **aws_job(
@@ -390,7 +395,11 @@ def test_evidence_compares_challenger_with_champion(tmp_path, central_registry):
     steps = evidence(checks)
     assert steps[0].outputs == {"champion": "1", "challenger": "2"}
     assert [s.returncode for s in steps] == [0, 0, 0], steps[-1].stdout + steps[-1].stderr
-    assert any(p.suffix == ".html" for p in (checks / "evidence/dev").iterdir())
+    # Registered without locked-set scores: the comment says why they cannot be compared and shows v2
+    # (comparisons themselves: tests/gitops/test_comparison_cli.py).
+    comparison = (checks / "evidence/dev/comparison.md").read_text()
+    assert comparison.startswith("**Not comparable with v1:** error: v1 has no scores on a locked evaluation")
+    assert "version 2" in comparison.lower() or "v2" in comparison
 
 
 def test_terraform_plan_reads_the_plan_role_and_stack(tmp_path):
