@@ -27,10 +27,10 @@ def test_train_registers_a_pending_version_with_evidence(config, services, works
         "split",
         "fit_preprocessor",
         "train",
-        "evaluate",
-        "quality_gate",
-        "evaluate_locked",
         "cross_validate",
+        "evaluate",
+        "evaluate_locked",
+        "quality_gate",
         "baseline",
         "register",
     ]
