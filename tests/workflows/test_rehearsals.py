@@ -239,7 +239,8 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
 
 def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):  # make's targets and the venv's stamp
+        (root / name).symlink_to(Path(__file__).parents[2] / name)
     image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
     apply = rehearsal(
         root,

@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from ml.errors import ConfigError, DataError
 from ml.orchestration.sagemaker.container import main
 from ml.orchestration.sagemaker.lambda_handler import handler
 from ml.orchestration.services import Workspace, build_local_services, build_sagemaker_registry
@@ -41,7 +42,7 @@ def train_on_sagemaker(aws_dev, prepared_dir, workdir, min_auc="0.75", evaluatio
     training = json.dumps(aws_dev.config.training.model_dump())
     arguments = {"TrainingData": uri, "MinAuc": min_auc, "training": training}
     # EvaluationData: SageMaker copies the object into the channel of the job that scores on it
-    data = {"evaluation_set": [evaluation or prepared_dir / "evaluation.csv"]}
+    data = {"evaluation_set": [prepared_dir / "evaluation.csv"] if evaluation is None else evaluation}
     return simulate("train", workdir, RUN_ID, arguments, data=data)
 
 
@@ -89,6 +90,21 @@ def test_a_gate_the_model_misses_stops_before_baseline_and_registration(aws_dev,
     verdict = run.verdict("quality_gate")
     assert verdict["passed"] is False and "0.99" in verdict["first_reason"]
     assert build_sagemaker_registry(aws_dev.config, None).list_versions(aws_dev.config.model_group) == []
+
+
+def test_an_evaluation_set_sharing_records_with_the_training_data_is_refused(aws_dev, prepared_dir, tmp_path):
+    leaky = prepared_dir / "train-part1.csv"  # every locked row would also be trained on
+
+    with pytest.raises(
+        DataError, match=r"evaluation/train-part1.csv: \d+ record\(s\) of the locked evaluation"
+    ):
+        train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "jobs", evaluation=[leaky])
+    assert build_sagemaker_registry(aws_dev.config, None).list_versions(aws_dev.config.model_group) == []
+
+
+def test_an_evaluation_channel_without_one_object_names_the_parameter(aws_dev, prepared_dir, tmp_path):
+    with pytest.raises(ConfigError, match=r"EvaluationData must name one CSV object.*found nothing"):
+        train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "jobs", evaluation=[])
 
 
 @pytest.mark.parametrize("batch", ["batch.csv", "batch-outliers.csv"])
