@@ -237,10 +237,16 @@ def test_governance_judges_with_the_base_branchs_rules(tmp_path, central_registr
     assert "dev" in steps[-1].stdout
 
 
+def link_make(root: Path) -> None:
+    """The project's Makefile in the checkout, with the files its venv stamp depends on (`make
+    lambda-package` needs `setup`), so make finds the linked .venv up to date."""
+    for name in ("Makefile", "requirements.lock", "pyproject.toml"):
+        (root / name).symlink_to(Path(__file__).parents[2] / name)
+
+
 def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp_path, fresh_moto):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    for name in ("Makefile", "requirements.lock", "pyproject.toml"):  # make's targets and the venv's stamp
-        (root / name).symlink_to(Path(__file__).parents[2] / name)
+    link_make(root)
     image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/mammo-severity-dev-pipeline@sha256:" + "b" * 64
     apply = rehearsal(
         root,
@@ -319,7 +325,7 @@ def test_evidence_compares_challenger_with_champion(tmp_path, central_registry):
 
 def test_terraform_plan_reads_the_plan_role_and_stack(tmp_path):
     root = clone(seeded_origin(tmp_path), tmp_path / "checkout")
-    (root / "Makefile").symlink_to(Path(__file__).parents[2] / "Makefile")
+    link_make(root)
     run = rehearsal(root, **{"inputs.environment": "registry", "inputs.mode": "plan"})
     steps = run.run_job(
         load_workflow("reusable-terraform"), "plan", skip={"terraform plan": "needs the Terraform registry"}

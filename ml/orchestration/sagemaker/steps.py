@@ -196,9 +196,10 @@ def _arguments(context: PipelineContext, job: Job) -> list[Any]:
 
 
 def _training_step(context: PipelineContext, job: Job) -> Any:
-    if any(name in DATA_CHANNELS for name in job.reads):  # its channels are earlier jobs' only: none
+    data = [name for name in job.reads if name in DATA_CHANNELS]
+    if data:  # a training job's only channels are the earlier jobs' (it has none)
         raise ValueError(
-            f"job {job.name}: a training job takes no data channel; read {job.reads} in a processing job"
+            f"job {job.name}: a training job takes no data channel; read {data} in a processing job"
         )
     from sagemaker.core.shapes import OutputDataConfig
     from sagemaker.core.training.configs import Compute, Networking
