@@ -35,7 +35,9 @@ def central_registry(fresh_moto: MotoServer):
 
     client = fresh_moto.client("sagemaker")
     resolve_group_arns_like_aws(client)
-    return SageMakerModelRegistry(client, image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT)
+    return SageMakerModelRegistry(
+        client, environment="dev", image_uri=IMAGE, registry_account_id=REGISTRY_ACCOUNT
+    )
 
 
 def register_trained_version(registry):
