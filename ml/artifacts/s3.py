@@ -12,7 +12,7 @@ from ml.artifacts.codecs import verified
 from ml.errors import ArtifactIntegrityError
 
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256: lets a put skip an identical object without reading it
-_MISSING = {"404", "NoSuchKey", "NotFound"}
+_MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
 
 
 class S3ArtifactStore:

@@ -60,6 +60,10 @@ class DataLocationsConfig(StrictModel):
     train_part1: S3URI
     train_part2: S3URI
     batch: S3URI = Field(description="the batch the scheduled inference scores")
+    evaluation: S3URI = Field(
+        description="the locked evaluation set (`mlops data prepare` writes evaluation.csv) the train "
+        "pipeline scores every version on; keep it one object, so versions stay comparable"
+    )
     batch_outliers: S3URI | None = Field(default=None, description="the outlier batch of scenario 4")
 
 

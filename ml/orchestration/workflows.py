@@ -84,7 +84,7 @@ def run_train(
     run_id = new_run_id(TRAIN_PIPELINE.name)
     try:
         data, digests = load_training_data(config, data_paths, progress)
-        evaluation = _load_evaluation_set(config, evaluation_path or _default_evaluation(workspace), data)
+        evaluation = load_evaluation_set(config, evaluation_path or _default_evaluation(workspace), data)
     except MlopsError as exc:
         services.notifier.notify(RunEvent(EventKind.TRAIN_FAILED, "train", run_id, str(exc)))
         raise
@@ -337,7 +337,7 @@ def _default_evaluation(workspace: Workspace) -> Path:
     return workspace.data_dir / EVALUATION_FILE
 
 
-def _load_evaluation_set(config: EnvironmentConfig, path: Path, training: pd.DataFrame):
+def load_evaluation_set(config: EnvironmentConfig, path: Path, training: pd.DataFrame):
     """The locked evaluation set, refused when missing or when any of its records is also trained on."""
     from ml.data.io import read_table
     from ml.data.prepare import apply_data_contract

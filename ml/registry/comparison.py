@@ -26,8 +26,17 @@ def scores_reader(artifacts: ArtifactStore) -> ScoresReader:
     from ml.train.compare import EvaluationScores
 
     def read(version: ModelVersion) -> EvaluationScores:
+        from ml.errors import ArtifactIntegrityError
+        from ml.train.compare import NotComparableError
+
         digest = _evaluation(version)["scores"]
-        return EvaluationScores.from_dict(get_json(artifacts, digest)["scores"])
+        try:
+            stored = get_json(artifacts, digest)
+        except ArtifactIntegrityError as exc:  # missing or changed: no evidence, so nothing to compare
+            raise NotComparableError(
+                f"v{version.version}: its evaluation scores cannot be read: {exc}"
+            ) from exc
+        return EvaluationScores.from_dict(stored["scores"])
 
     return read
 

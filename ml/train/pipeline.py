@@ -1,5 +1,12 @@
-"""The train pipeline, declared: preprocess → train → evaluate → gate → locked evaluation → cross-validation
-→ baseline → register."""
+"""The train pipeline, declared: preprocess → train → cross-validation → evaluate → locked evaluation → gate
+→ baseline → register.
+
+Cross-validation and the locked evaluation come before the gate although only `register` reads them: they
+are pure and do not change by where they run, and there they run inside the jobs that already hold their
+inputs on SageMaker (the training job fetches the training data, the isolated `evaluate` job has the model
+and the locked set's channel), so the train pipeline stays three billed jobs (ml/orchestration/sagemaker/
+jobs.py). A rejected run pays for them: seconds on this data.
+"""
 
 from ml.monitoring.baseline import build_baseline
 from ml.notify import EventKind
@@ -39,18 +46,16 @@ TRAIN_PIPELINE = PipelineSpec(
             ("model",),
         ),
         Step(
+            "cross_validate",
+            cross_validate,
+            ("training_data", "dataset_spec", "training_params"),
+            ("cross_validation",),
+        ),
+        Step(
             "evaluate",
             evaluate_model,
             ("model", "training_split", "dataset_spec", "training_params"),
             ("metrics",),
-        ),
-        Step(
-            "quality_gate",
-            apply_quality_gate,
-            ("metrics", "quality_gate"),
-            ("gate_decision",),
-            kind="condition",
-            rejection_event=EventKind.GATE_REJECTED,
         ),
         Step(
             "evaluate_locked",
@@ -59,10 +64,12 @@ TRAIN_PIPELINE = PipelineSpec(
             ("locked_evaluation",),
         ),
         Step(
-            "cross_validate",
-            cross_validate,
-            ("training_data", "dataset_spec", "training_params"),
-            ("cross_validation",),
+            "quality_gate",
+            apply_quality_gate,
+            ("metrics", "quality_gate"),
+            ("gate_decision",),
+            kind="condition",
+            rejection_event=EventKind.GATE_REJECTED,
         ),
         Step(
             "baseline", build_baseline, ("training_data", "dataset_spec", "monitoring_params"), ("baseline",)

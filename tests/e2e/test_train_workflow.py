@@ -1,5 +1,6 @@
 import hashlib
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -27,10 +28,10 @@ def test_train_registers_a_pending_version_with_evidence(config, services, works
         "split",
         "fit_preprocessor",
         "train",
-        "evaluate",
-        "quality_gate",
-        "evaluate_locked",
         "cross_validate",
+        "evaluate",
+        "evaluate_locked",
+        "quality_gate",
         "baseline",
         "register",
     ]
@@ -106,3 +107,24 @@ def test_training_without_the_locked_evaluation_set_is_refused(config, services,
     (workspace.data_dir / "evaluation.csv").unlink()
     with pytest.raises(DataError, match="the locked evaluation set is missing; run `mlops data prepare`"):
         run_train(config, services, workspace, [workspace.data_dir / "train-part1.csv"])
+
+
+def test_where_cross_validation_and_the_locked_evaluation_run_changes_no_result(
+    config, services, workspace, monkeypatch
+):
+    # They run before the gate so SageMaker fits them into its three jobs (ml/train/pipeline.py); only
+    # `register` reads them, so running them after the gate must register exactly the same evidence.
+    import ml.train.pipeline as pipeline
+
+    data = [workspace.data_dir / "train-part1.csv"]
+    declared = run_train(config, services, workspace, data)
+    steps = {step.name: step for step in pipeline.TRAIN_PIPELINE.steps}
+    after_gate = ["quality_gate", "evaluate_locked", "cross_validate", "baseline", "register"]
+    before = [name for name in steps if name not in after_gate]
+    moved = replace(pipeline.TRAIN_PIPELINE, steps=tuple(steps[name] for name in [*before, *after_gate]))
+    monkeypatch.setattr(pipeline, "TRAIN_PIPELINE", moved)
+    late = run_train(config, services, workspace, data)
+
+    assert [s["name"] for s in late.record.steps][-5:] == after_gate
+    assert late.record.outputs == declared.record.outputs  # model, metrics, locked scores, CV, baseline
+    assert late.values["model_version"] == declared.values["model_version"]  # the same version, once

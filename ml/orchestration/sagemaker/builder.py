@@ -45,6 +45,9 @@ def _parameters(config: EnvironmentConfig, name: str) -> dict[str, Any]:
     if name == "train":
         return {
             "TrainingData": ParameterString("TrainingData", default_value=config.sagemaker.data.train_part1),
+            "EvaluationData": ParameterString(
+                "EvaluationData", default_value=config.sagemaker.data.evaluation
+            ),
             "TrainingInstanceType": ParameterString(
                 "TrainingInstanceType", default_value=DEFAULT_TRAINING_INSTANCE
             ),

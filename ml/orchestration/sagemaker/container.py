@@ -5,8 +5,8 @@ local runner, in process: SageMaker's channels become the steps' named inputs an
 
 - inputs: `processing/input/<channel>` (`input/data/<channel>` in a training job): `<earlier job>` holds
   that job's hand-over, one folder per instance (a training job's arrives as model.tar.gz), `batch` the
-  batch's objects (every instance gets them all: see shards.py), `model`,
-  `statistics` and `constraints` the approved version's artifacts, named by their digests;
+  batch's objects (every instance gets them all: see shards.py), `evaluation` the locked evaluation set,
+  `model`, `statistics` and `constraints` the approved version's artifacts, named by their digests;
 - outputs: `processing/output/{state,reports,predictions}` (`model/{state,reports}` in a training job):
   the hand-over, the property files and run record, the published predictions.
 
@@ -108,7 +108,7 @@ def run_job(request: JobRequest, progress: Callable[[str], None] = print) -> Run
     paths = JobPaths(request.root, job.kind == "training")
     services = build_job_services(config, job, paths, request.arguments)
     values = {**_handed_over(jobs, job, paths), **services.lambda_outputs()}
-    values.update(services.parameters(_needed(spec, job, values)))
+    values.update(services.parameters(_needed(spec, job, values), values))
     sub = _job_spec(spec, job, values)
     services.persist_handed_over(spec, values)
     host = paths.host().name

@@ -6,13 +6,14 @@ and becomes a ConditionStep of the same name with a FailStep `<name>-failed`. So
 joins the job before it, in the local runner and on SageMaker alike.
 
 Each job starts minutes after the previous one and is billed separately, hence few jobs: the reference ran
-four to train and two to score.
+four to train and two to score. A data set named by a pipeline parameter arrives as a channel of the job
+whose steps read it (`DATA_CHANNELS`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ml.spec import PipelineSpec
@@ -39,6 +40,7 @@ class Job:
     steps: tuple[str, ...]
     network: bool
     condition: str | None = None  # the condition step evaluated at the end of this job, if one follows
+    reads: tuple[str, ...] = ()  # the spec's parameters its steps (and its condition) read
 
     @property
     def billed(self) -> bool:
@@ -62,6 +64,21 @@ JOB_STARTS: Mapping[str, Mapping[str, JobStart]] = {
 }
 
 
+@dataclass(frozen=True)
+class DataChannel:
+    """A spec parameter SageMaker copies into the job that reads it: `processing/input/<channel>` holds the
+    objects at the S3 URI of the pipeline parameter `parameter`."""
+
+    channel: str
+    parameter: str
+
+
+DATA_CHANNELS: Mapping[str, DataChannel] = {
+    "evaluation_set": DataChannel("evaluation", "EvaluationData"),
+    "batch": DataChannel("batch", "BatchData"),
+}
+
+
 def plan_jobs(spec: PipelineSpec) -> tuple[Job, ...]:
     """The jobs of a spec, in order.
 
@@ -73,31 +90,24 @@ def plan_jobs(spec: PipelineSpec) -> tuple[Job, ...]:
     if starts is None:
         raise ValueError(f"pipeline {spec.name}: no SageMaker job plan; add one to JOB_STARTS")
     jobs: list[Job] = []
-    after_condition = True
     for step in spec.steps:
-        if step.kind == "condition":
-            if not jobs or jobs[-1].condition:
-                raise ValueError(f"pipeline {spec.name}: condition {step.name} follows no job")
-            jobs[-1] = _with(jobs[-1], condition=step.name)
-            after_condition = True
-        elif step.name in starts:
+        if step.kind != "condition" and step.name in starts:
             start = starts[step.name]
-            jobs.append(Job(step.name, start.kind, (step.name,), start.network))
-            after_condition = False
-        elif after_condition:
-            raise ValueError(
-                f"pipeline {spec.name}: step {step.name} follows a condition but starts no job; "
-                "name it in JOB_STARTS"
+            jobs.append(Job(step.name, start.kind, (), start.network))
+        elif not jobs or jobs[-1].condition:  # the first step, or a step after a condition
+            problem = (
+                "follows a condition but starts no job"
+                if jobs and step.kind != "condition"
+                else "follows no job"
             )
+            raise ValueError(f"pipeline {spec.name}: {step.kind} step {step.name} {problem}; see JOB_STARTS")
+        job = jobs[-1]
+        reads = (*job.reads, *(n for n in step.inputs if n in spec.parameters and n not in job.reads))
+        if step.kind == "condition":
+            jobs[-1] = replace(job, condition=step.name, reads=reads)
         else:
-            jobs[-1] = _with(jobs[-1], steps=(*jobs[-1].steps, step.name))
+            jobs[-1] = replace(job, steps=(*job.steps, step.name), reads=reads)
     return tuple(jobs)
-
-
-def _with(job: Job, **changes) -> Job:
-    from dataclasses import replace
-
-    return replace(job, **changes)
 
 
 def job_of_step(jobs: tuple[Job, ...], step: str) -> Job:

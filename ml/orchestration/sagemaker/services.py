@@ -23,13 +23,13 @@ from ml.artifacts.local import LocalArtifactStore, file_sha256
 from ml.config.schema import EnvironmentConfig, QualityGate, TrainingConfig
 from ml.errors import ArtifactIntegrityError, ConfigError, DataError
 from ml.notify import Notifier
+from ml.orchestration.sagemaker.jobs import DATA_CHANNELS, Job
 from ml.orchestration.sagemaker.naming import COMMIT_VARIABLE
 from ml.registry import ApprovalStatus, ModelRegistry, ModelVersion
 from ml.spec import PipelineSpec
 
 if TYPE_CHECKING:
     from ml.orchestration.sagemaker.container import JobPaths
-    from ml.orchestration.sagemaker.jobs import Job
 
 CREATED_BY = "sagemaker-pipeline"
 
@@ -67,8 +67,12 @@ class JobServices:
     input_digests: dict[str, str] = field(default_factory=dict)
     handover: list[str] = field(default_factory=list)  # parameters loaded here that later jobs read
 
-    def parameters(self, names: list[str]) -> dict[str, Any]:
-        """Build the named pipeline parameters (and the Lambda's outputs, for the job after it)."""
+    def parameters(self, names: list[str], given: Mapping[str, Any]) -> dict[str, Any]:
+        """Build the named pipeline parameters; `given` holds what earlier jobs handed over."""
+        values: dict[str, Any] = {}
+        if {"training_data", "registration"} & set(names):
+            values.update(self._training_data())
+        available = {**given, **values}
         builders: dict[str, Callable[[], Any]] = {
             "dataset_spec": lambda: self.config.dataset,
             "training_params": self._training_params,
@@ -79,10 +83,8 @@ class JobServices:
             "model_group": lambda: self.config.model_group,
             "batch": self._batch,
             "predictions_path": self._predictions_path,
+            "evaluation_set": lambda: self._evaluation_set(available["training_data"]),
         }
-        values: dict[str, Any] = {}
-        if {"training_data", "registration"} & set(names):
-            values.update(self._training_data())
         for name in names:
             if name not in values:
                 if name not in builders:
@@ -155,6 +157,20 @@ class JobServices:
             "registration": registration_context(self.config, digests, CREATED_BY, code),
         }
 
+    def _evaluation_set(self, training: Any) -> Any:
+        """The locked set from its channel, loaded and checked as `mlops train` does (the same digest)."""
+        from ml.orchestration.workflows import load_evaluation_set
+
+        files = self._channel_files("evaluation_set")
+        if len(files) != 1:
+            raise ConfigError(
+                f"job {self.job.name}: EvaluationData must name one CSV object (sagemaker.data.evaluation); "
+                f"found {[path.name for path in files] or 'nothing'} in {self._channel('evaluation_set')}"
+            )
+        evaluation = load_evaluation_set(self.config, files[0], training)
+        self.input_digests[evaluation.source] = evaluation.sha256
+        return evaluation
+
     def _batch(self) -> Any:
         from ml.orchestration.sagemaker.shards import ShardedBatch
 
@@ -162,14 +178,21 @@ class JobServices:
         if len({path.suffix.lower() for path in files}) != 1:
             raise ConfigError(
                 f"job {self.job.name}: BatchData must name CSV or Parquet objects of one format; found "
-                f"{[path.name for path in files] or 'nothing'} in {self.paths.inputs / 'batch'}"
+                f"{[path.name for path in files] or 'nothing'} in {self._channel('batch')}"
             )
         self.input_digests.update({path.name: file_sha256(path) for path in files})
         mine = frozenset(self.paths.host().share(files))
         return ShardedBatch(tuple(files), mine, self.config.dataset, self.config.monitoring.chunk_rows)
 
     def _batch_files(self) -> list[Path]:
-        folder = self.paths.inputs / "batch"
+        return self._channel_files("batch")
+
+    def _channel(self, parameter: str) -> Path:
+        return self.paths.inputs / DATA_CHANNELS[parameter].channel
+
+    def _channel_files(self, parameter: str) -> list[Path]:
+        """The objects SageMaker copied into the data channel of a spec parameter (jobs.DATA_CHANNELS)."""
+        folder = self._channel(parameter)
         return sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
 
     def _predictions_path(self) -> Path:

@@ -1,7 +1,8 @@
 """One SageMaker step per job (jobs.py), and the ConditionStep + FailStep after a job whose condition follows.
 
 Channels: a job gets every earlier job's `state` output at `processing/input/<job>` (a training job's as
-model.tar.gz), and writes `state` and `reports` (property files, run record, Model Monitor files) below
+model.tar.gz) and the data sets its steps read (`DATA_CHANNELS`: the batch, the locked evaluation set), and
+writes `state` and `reports` (property files, run record, Model Monitor files) below
 `s3://<bucket>/pipelines/<pipeline>/<execution id>/<job>/`; published predictions go to
 `s3://<bucket>/runs/<execution id>/predictions/`.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ml.config.schema import EnvironmentConfig
-from ml.orchestration.sagemaker.jobs import Job
+from ml.orchestration.sagemaker.jobs import DATA_CHANNELS, Job
 from ml.orchestration.sagemaker.lambda_handler import ENVIRONMENT_VARIABLE, OUTPUTS
 from ml.orchestration.sagemaker.naming import failed_step_name, pipeline_name
 
@@ -152,8 +153,9 @@ def _inputs(context: PipelineContext, job: Job) -> list[Any]:
         elif _scores(job):  # the Lambda: the approved version's files, fetched by SageMaker
             outputs = step.properties.Outputs
             channels.extend(channel(name, outputs[key]) for name, key in LAMBDA_CHANNELS.items())
-    if _scores(job):
-        channels.append(channel("batch", context.parameters["BatchData"]))
+    for name, data in DATA_CHANNELS.items():  # the data sets its steps read, named by pipeline parameters
+        if name in job.reads:
+            channels.append(channel(data.channel, context.parameters[data.parameter]))
     return channels
 
 
@@ -194,6 +196,11 @@ def _arguments(context: PipelineContext, job: Job) -> list[Any]:
 
 
 def _training_step(context: PipelineContext, job: Job) -> Any:
+    data = [name for name in job.reads if name in DATA_CHANNELS]
+    if data:  # a training job's only channels are the earlier jobs' (it has none)
+        raise ValueError(
+            f"job {job.name}: a training job takes no data channel; read {data} in a processing job"
+        )
     from sagemaker.core.shapes import OutputDataConfig
     from sagemaker.core.training.configs import Compute, Networking
     from sagemaker.core.workflow.execution_variables import ExecutionVariables

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ml.orchestration.local import RunResult
 from ml.orchestration.sagemaker.container import JobRequest, pipeline_spec, run_job
-from ml.orchestration.sagemaker.jobs import Job, plan_jobs
+from ml.orchestration.sagemaker.jobs import DATA_CHANNELS, Job, plan_jobs
 
 HYPERPARAMETERS = ("training", "TrainingData")  # what the builder gives the training job (steps.py)
 
@@ -47,9 +47,12 @@ def simulate(
     arguments: Mapping[str, str],
     channels: Mapping[str, Mapping[str, list[Path]]] | None = None,
     instances: Mapping[str, int] | None = None,
+    data: Mapping[str, list[Path]] | None = None,
 ) -> SimulatedRun:
     """Run every container job of `pipeline`; `channels[job][name]` are files SageMaker would copy in,
-    `instances[job]` how many instances run it (each gets every channel file: FullyReplicated).
+    `data[parameter]` the objects of a data set's pipeline parameter, which reach the job that reads it as
+    the builder wires it (jobs.DATA_CHANNELS), `instances[job]` how many instances run it (each gets every
+    channel file: FullyReplicated).
 
     Stops after a job whose condition rejected (the ConditionStep's FailStep would end the execution).
     """
@@ -60,7 +63,8 @@ def simulate(
         run.roots[job.name] = []
         for host in hosts:
             root = workdir / job.name / host
-            _lay_out(job, root, run, jobs, (channels or {}).get(job.name, {}), arguments)
+            files = {**(channels or {}).get(job.name, {}), **_data_channels(job, data or {})}
+            _lay_out(job, root, run, jobs, files, arguments)
             resources = {"current_host": host, "hosts": hosts}
             config = root / ("input/config" if job.kind == "training" else "config")
             config.mkdir(parents=True, exist_ok=True)
@@ -73,6 +77,10 @@ def simulate(
         if run.results[job.name].status != "succeeded":
             break
     return run
+
+
+def _data_channels(job: Job, data: Mapping[str, list[Path]]) -> dict[str, list[Path]]:
+    return {DATA_CHANNELS[name].channel: files for name, files in data.items() if name in job.reads}
 
 
 def _lay_out(job: Job, root: Path, run: SimulatedRun, jobs: list[Job], files, arguments) -> None:

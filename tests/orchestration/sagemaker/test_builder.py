@@ -127,6 +127,7 @@ def test_parameters_and_their_defaults(definitions, dev):
 
     assert parameters("train") == {
         "TrainingData": ("String", dev.sagemaker.data.train_part1),
+        "EvaluationData": ("String", dev.sagemaker.data.evaluation),
         "TrainingInstanceType": ("String", "ml.m5.large"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "MinAuc": ("Float", dev.quality_gate.min_auc),
@@ -220,6 +221,27 @@ def test_consecutive_jobs_hand_over_through_their_state_outputs(definitions):
     assert baseline_inputs == {"split", "evaluate"}
     for earlier, later in pairwise(["split", "evaluate", "baseline"]):
         assert earlier in {i["InputName"] for i in steps[later]["Arguments"]["ProcessingInputs"]}
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "job", "channel", "parameter"),
+    [
+        ("train", "evaluate", "evaluation", "EvaluationData"),
+        ("inference", "load_model", "batch", "BatchData"),
+    ],
+)
+def test_a_data_set_reaches_only_the_job_whose_steps_read_it(definitions, pipeline, job, channel, parameter):
+    receivers = {
+        step["Name"]: inputs[channel]["S3Input"]
+        for step in all_steps(definitions[pipeline])
+        if step["Type"] == "Processing"
+        and channel in (inputs := {i["InputName"]: i for i in step["Arguments"]["ProcessingInputs"]})
+    }
+
+    assert list(receivers) == [job]
+    assert receivers[job]["S3Uri"] == {"Get": f"Parameters.{parameter}"}
+    assert receivers[job]["LocalPath"] == f"/opt/ml/processing/input/{channel}"
+    assert receivers[job]["S3DataDistributionType"] == "FullyReplicated"
 
 
 def test_sessions_opt_out_of_telemetry_and_validate_that_config_once(dev, monkeypatch):

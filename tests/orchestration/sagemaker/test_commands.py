@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shutil
 
 import pytest
 from botocore.stub import Stubber
@@ -88,6 +89,8 @@ def test_upsert_then_run_on_moto_prints_the_execution_and_its_console_link(aws_d
 
 
 def test_run_on_the_local_backend_runs_the_local_pipeline(tmp_path, prepared_dir):
+    (tmp_path / "data").mkdir()  # where `mlops data prepare` leaves the locked evaluation set
+    shutil.copyfile(prepared_dir / "evaluation.csv", tmp_path / "data" / "evaluation.csv")
     result = mlops(
         "pipelines",
         "run",

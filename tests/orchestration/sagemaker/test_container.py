@@ -9,6 +9,7 @@ import json
 
 import pytest
 
+from ml.errors import ConfigError, DataError
 from ml.orchestration.sagemaker.container import main
 from ml.orchestration.sagemaker.lambda_handler import handler
 from ml.orchestration.services import Workspace, build_local_services, build_sagemaker_registry
@@ -25,7 +26,10 @@ def local_run(config, prepared_dir, tmp_path):
     """The same data through LocalRunner on the embedded backend: the reference."""
     workspace = Workspace(tmp_path / "local")
     services = build_local_services(config, workspace)
-    trained = run_train(config, services, workspace, [prepared_dir / "train-part1.csv"])
+    evaluation = prepared_dir / "evaluation.csv"
+    trained = run_train(
+        config, services, workspace, [prepared_dir / "train-part1.csv"], evaluation_path=evaluation
+    )
     version = trained.values["model_version"]
     services.registry.set_status(
         version.model_group, version.version, ApprovalStatus.APPROVED, reason="ok", changed_by="a"
@@ -33,11 +37,13 @@ def local_run(config, prepared_dir, tmp_path):
     return config, services, workspace, trained
 
 
-def train_on_sagemaker(aws_dev, prepared_dir, workdir, min_auc="0.75"):
+def train_on_sagemaker(aws_dev, prepared_dir, workdir, min_auc="0.75", evaluation=None):
     uri = aws_dev.upload(prepared_dir / "train-part1.csv", "data/train-part1.csv")
     training = json.dumps(aws_dev.config.training.model_dump())
     arguments = {"TrainingData": uri, "MinAuc": min_auc, "training": training}
-    return simulate("train", workdir, RUN_ID, arguments)
+    # EvaluationData: SageMaker copies the object into the channel of the job that scores on it
+    data = {"evaluation_set": [prepared_dir / "evaluation.csv"] if evaluation is None else evaluation}
+    return simulate("train", workdir, RUN_ID, arguments, data=data)
 
 
 def test_train_jobs_register_the_version_local_runner_registers(aws_dev, local_run, prepared_dir, tmp_path):
@@ -51,7 +57,15 @@ def test_train_jobs_register_the_version_local_runner_registers(aws_dev, local_r
     expected = local.values["model_version"]
     assert version.status == ApprovalStatus.PENDING
     assert version.artifact_digest == expected.artifact_digest
-    assert version.metrics == expected.metrics
+    assert version.metrics == expected.metrics  # the test split's, the locked set's and the CV's
+    assert {"evaluation_auc", "evaluation_rows", "cv_auc_mean", "cv_folds"} <= set(version.metrics)
+    for key in ("sha256", "rows", "scores"):  # the same locked set, scored row by row identically
+        assert version.lineage["evaluation"][key] == expected.lineage["evaluation"][key]
+    assert run.results["evaluate"].record.inputs == {
+        str(run.roots["evaluate"][0] / "processing/input/evaluation/evaluation.csv"): (
+            local.record.inputs[str(prepared_dir / "evaluation.csv")]
+        )
+    }
     assert version.lineage["baseline"] == expected.lineage["baseline"]
     assert version.lineage["run_id"] == RUN_ID
     assert version.lineage["code"]["git_commit"] == "c0ffee" * 6 + "c0ff"
@@ -76,6 +90,21 @@ def test_a_gate_the_model_misses_stops_before_baseline_and_registration(aws_dev,
     verdict = run.verdict("quality_gate")
     assert verdict["passed"] is False and "0.99" in verdict["first_reason"]
     assert build_sagemaker_registry(aws_dev.config, None).list_versions(aws_dev.config.model_group) == []
+
+
+def test_an_evaluation_set_sharing_records_with_the_training_data_is_refused(aws_dev, prepared_dir, tmp_path):
+    leaky = prepared_dir / "train-part1.csv"  # every locked row would also be trained on
+
+    with pytest.raises(
+        DataError, match=r"evaluation/train-part1.csv: \d+ record\(s\) of the locked evaluation"
+    ):
+        train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "jobs", evaluation=[leaky])
+    assert build_sagemaker_registry(aws_dev.config, None).list_versions(aws_dev.config.model_group) == []
+
+
+def test_an_evaluation_channel_without_one_object_names_the_parameter(aws_dev, prepared_dir, tmp_path):
+    with pytest.raises(ConfigError, match=r"EvaluationData must name one CSV object.*found nothing"):
+        train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "jobs", evaluation=[])
 
 
 @pytest.mark.parametrize("batch", ["batch.csv", "batch-outliers.csv"])

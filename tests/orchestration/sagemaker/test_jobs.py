@@ -19,9 +19,15 @@ def test_the_train_pipeline_runs_in_three_jobs_around_its_gate():
     jobs = plan_jobs(TRAIN_PIPELINE)
 
     assert [(j.name, j.kind, j.steps, j.condition, j.network) for j in jobs] == [
-        ("split", "training", ("split", "fit_preprocessor", "train"), None, True),
-        ("evaluate", "processing", ("evaluate",), "quality_gate", False),
+        ("split", "training", ("split", "fit_preprocessor", "train", "cross_validate"), None, True),
+        ("evaluate", "processing", ("evaluate", "evaluate_locked"), "quality_gate", False),
         ("baseline", "processing", ("baseline", "register"), None, True),
+    ]
+    # the training job fetches the training data itself; the isolated evaluate job gets the locked set
+    assert [j.reads for j in jobs] == [
+        ("training_data", "dataset_spec", "training_params"),
+        ("dataset_spec", "training_params", "evaluation_set", "quality_gate"),
+        ("training_data", "dataset_spec", "monitoring_params", "registry", "registration"),
     ]
 
 
@@ -44,11 +50,29 @@ def test_a_step_added_to_a_spec_joins_the_job_before_it():
 
 def test_a_step_right_after_a_condition_must_start_a_job():
     steps = list(TRAIN_PIPELINE.steps)
-    steps.insert(5, Step("explain", lambda metrics: metrics, ("metrics",), ("explanation",)))
+    gate = next(index for index, step in enumerate(steps) if step.kind == "condition")
+    steps.insert(gate + 1, Step("explain", lambda metrics: metrics, ("metrics",), ("explanation",)))
     spec = replace(TRAIN_PIPELINE, steps=tuple(steps))
 
     with pytest.raises(ValueError, match="step explain follows a condition but starts no job"):
         plan_jobs(spec)
+
+
+def test_a_training_job_cannot_take_a_data_channel():
+    from ml.orchestration.sagemaker.steps import _training_step
+
+    [split, *_] = plan_jobs(replace(TRAIN_PIPELINE, steps=_moved("evaluate_locked", "train")))
+
+    assert "evaluation_set" in split.reads
+    with pytest.raises(ValueError, match="job split: a training job takes no data channel"):
+        _training_step(None, split)
+
+
+def _moved(step: str, after: str) -> tuple[Step, ...]:
+    """The train steps with `step` right after `after`."""
+    steps = [s for s in TRAIN_PIPELINE.steps if s.name != step]
+    index = next(i for i, s in enumerate(steps) if s.name == after)
+    return (*steps[: index + 1], next(s for s in TRAIN_PIPELINE.steps if s.name == step), *steps[index + 1 :])
 
 
 def test_handed_over_values_round_trip_and_tampering_is_refused(tmp_path):
