@@ -21,13 +21,14 @@ ScoresReader = Callable[[ModelVersion], "EvaluationScores"]
 
 
 def scores_reader(artifacts: ArtifactStore) -> ScoresReader:
-    """Read a version's stored evaluation scores from the artifact store (digest-verified)."""
-    from ml.artifacts.codecs import get_json
+    """Read a version's stored evaluation scores where it recorded them (digest-verified)."""
+    from ml.artifacts.codecs import get_recorded_json
     from ml.train.compare import EvaluationScores
 
     def read(version: ModelVersion) -> EvaluationScores:
-        digest = _evaluation(version)["scores"]
-        return EvaluationScores.from_dict(get_json(artifacts, digest)["scores"])
+        evaluation = _evaluation(version)
+        stored = get_recorded_json(artifacts, evaluation["scores"], evaluation.get("scores_uri"))
+        return EvaluationScores.from_dict(stored["scores"])
 
     return read
 
@@ -50,6 +51,15 @@ def compare_versions(
     return compare_scores(
         first, second, champion_version=champion.version, challenger_version=challenger.version
     )
+
+
+def unreadable_scores(error: Exception) -> str | None:
+    """Why stored scores could not be read (missing, altered, refused by AWS); None for any other error."""
+    from ml.aws import describe_aws_error
+    from ml.errors import ArtifactIntegrityError
+
+    why = str(error) if isinstance(error, ArtifactIntegrityError) else describe_aws_error(error)
+    return None if why is None else f"not comparable: the stored scores cannot be read: {why}"
 
 
 def _evaluation(version: ModelVersion) -> dict:

@@ -89,14 +89,22 @@ def test_no_margin_no_champion_or_the_champion_itself_are_not_checked(registry):
     assert problems(registry, approval(2), read_scores=worse) == []
 
 
-def test_the_sagemaker_backend_says_it_cannot_read_the_scores_yet(serving_v1, tmp_path):
+def test_scores_that_cannot_be_read_are_a_problem_not_a_crash(serving_v1, fresh_moto, tmp_path):
+    """A missing scores artifact, or one AWS refuses (prod's bucket does not exist on this moto server)."""
+    from ml.artifacts.local import LocalArtifactStore
     from ml.config.loader import load_environment
     from ml.orchestration.services import Workspace, build_scores_reader
+    from ml.registry.comparison import scores_reader
     from tests.conftest import REPO
 
-    read = build_scores_reader(load_environment("prod", REPO / "configs"), Workspace(tmp_path))
-    [line] = problems(serving_v1, approval(2), non_inferiority_margin=0.02, read_scores=read)
-    assert "cannot be shown (v1: its evaluation scores are stored as an artifact the sagemaker" in line
+    missing = scores_reader(LocalArtifactStore(tmp_path / "empty"))
+    [line] = problems(serving_v1, approval(2), non_inferiority_margin=0.02, read_scores=missing)
+    assert "v1 cannot be shown (not comparable: the stored scores cannot be read: artifact file://" in line
+
+    refused = build_scores_reader(load_environment("prod", REPO / "configs"), Workspace(tmp_path))
+    [line] = problems(serving_v1, approval(2), non_inferiority_margin=0.02, read_scores=refused)
+    assert "cannot be shown (not comparable: the stored scores cannot be read: AWS GetObject (" in line
+    assert "check the role, credentials and region); set allow_downgrade: true" in line
 
 
 def test_the_pull_request_says_why_two_versions_are_not_comparable(serving_v1):
