@@ -114,6 +114,9 @@ def comparison_section(
         return ["No champion to compare with: nothing is approved in this environment yet."]
     try:
         comparison = compare_versions(champion, challenger, read)
-    except DataError as exc:  # NotComparableError included: the reviewer must read why
-        return [f"**Not comparable** with v{champion.version}: {exc}"]
+    except Exception as exc:  # NotComparableError (a DataError) or unreadable scores: the reviewer reads why
+        why = str(exc) if isinstance(exc, DataError) else unreadable_scores(exc)
+        if why is None:
+            raise
+        return [f"**Not comparable** with v{champion.version}: {why}"]
     return [f"**{verdict_line(comparison, margin)}**", "", *comparison_lines(comparison)]

@@ -107,6 +107,17 @@ def test_scores_that_cannot_be_read_are_a_problem_not_a_crash(serving_v1, fresh_
     assert "check the role, credentials and region); set allow_downgrade: true" in line
 
 
+def test_the_pull_request_says_when_scores_cannot_be_read(serving_v1, tmp_path):
+    from ml.artifacts.local import LocalArtifactStore
+    from ml.registry.comparison import comparison_section, scores_reader
+
+    champion, challenger = serving_v1.get(GROUP, 1), serving_v1.get(GROUP, 2)
+    missing = scores_reader(LocalArtifactStore(tmp_path / "empty"))
+    [line] = comparison_section(champion, challenger, missing, 0.02)
+    assert line.startswith("**Not comparable** with v1: not comparable: the stored scores cannot be read: ")
+    assert "is missing from the store" in line
+
+
 def test_the_pull_request_says_why_two_versions_are_not_comparable(serving_v1):
     from ml.registry.comparison import comparison_section
 
