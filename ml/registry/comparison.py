@@ -53,11 +53,14 @@ def compare_versions(
     )
 
 
-def unreadable_scores(error: Exception) -> str | None:
-    """Why stored scores could not be read (missing, altered, refused by AWS); None for any other error."""
+def why_not_comparable(error: Exception) -> str | None:
+    """Why `compare_versions` gave no comparison: the versions' data (NotComparableError is a DataError), or
+    stored scores that cannot be read (missing, altered, refused by AWS); None for any other error (a bug)."""
     from ml.aws import describe_aws_error
-    from ml.errors import ArtifactIntegrityError
+    from ml.errors import ArtifactIntegrityError, DataError
 
+    if isinstance(error, DataError):
+        return str(error)
     why = str(error) if isinstance(error, ArtifactIntegrityError) else describe_aws_error(error)
     return None if why is None else f"not comparable: the stored scores cannot be read: {why}"
 
@@ -108,14 +111,12 @@ def comparison_section(
     champion: ModelVersion | None, challenger: ModelVersion, read: ScoresReader, margin: float | None
 ) -> list[str]:
     """Markdown for the approval pull request: the paired comparison, or why there is none."""
-    from ml.errors import DataError
-
     if champion is None or champion.version == challenger.version:
         return ["No champion to compare with: nothing is approved in this environment yet."]
     try:
         comparison = compare_versions(champion, challenger, read)
-    except Exception as exc:  # NotComparableError (a DataError) or unreadable scores: the reviewer reads why
-        why = str(exc) if isinstance(exc, DataError) else unreadable_scores(exc)
+    except Exception as exc:  # the reviewer must read why
+        why = why_not_comparable(exc)
         if why is None:
             raise
         return [f"**Not comparable** with v{champion.version}: {why}"]

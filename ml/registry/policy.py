@@ -192,7 +192,7 @@ def non_inferiority_rule(
     champion = registry.approved_version(approval.model_group)
     if margin is None or champion is None or champion.version == version.version or approval.allow_downgrade:
         return []
-    from ml.registry.comparison import compare_versions, unreadable_scores
+    from ml.registry.comparison import compare_versions, why_not_comparable
     from ml.train.compare import NotComparableError
 
     escape = (
@@ -204,7 +204,7 @@ def non_inferiority_rule(
             raise NotComparableError("no reader of the versions' evaluation scores was given")
         comparison = compare_versions(champion, version, context.read_scores)
     except Exception as exc:  # not comparable, or the scores unreadable: say why, as a problem to fix
-        why = str(exc) if isinstance(exc, NotComparableError) else unreadable_scores(exc)
+        why = why_not_comparable(exc)
         if why is None:
             raise
         return [f"non-inferiority to serving v{champion.version} cannot be shown ({why}); {escape}"]
