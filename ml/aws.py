@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 # Standard mode retries throttling and transient 5xx with backoff; five attempts ride out a short brownout
@@ -37,3 +38,24 @@ def build_client(
         read_timeout=READ_TIMEOUT_SECONDS,
     )
     return session.client(service, region_name=region, endpoint_url=endpoint_url, config=config)
+
+
+def describe_aws_error(error: BaseException) -> str | None:
+    """One line for an error AWS (or the SDK on its way there) raised; None when `error` is not one.
+
+    Looks only when botocore is already imported: a command that never loaded it cannot have raised one,
+    and `mlops --help` stays light.
+    """
+    if "botocore.exceptions" not in sys.modules:
+        return None
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code, message = details.get("Code", ""), details.get("Message") or str(error)
+        where = f"{error.operation_name} ({code})" if code else error.operation_name
+    elif isinstance(error, BotoCoreError):
+        where, message = type(error).__name__, str(error)
+    else:
+        return None
+    return f"AWS {where}: {message}; check the role, credentials and region"

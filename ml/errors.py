@@ -42,6 +42,10 @@ class ArtifactIntegrityError(MlopsError):
     exit_code = 6
 
 
+class ArtifactMissingError(ArtifactIntegrityError):
+    """A stored artifact is not there at all (readers of optional evidence treat it as absent)."""
+
+
 class PipelineFailedError(MlopsError):
     """A pipeline step raised; the run record holds the step and the error."""
 

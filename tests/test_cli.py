@@ -3,6 +3,9 @@
 import hashlib
 import json
 import shutil
+import threading
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from ml.cli import cli
+from tests.aws_server import aws_environment, free_port
 from tests.conftest import REPO
 
 
@@ -201,3 +205,61 @@ def test_infer_writes_parquet_when_asked(trained, tmp_path):
     predictions = pd.read_parquet(tmp_path / "out/predictions.parquet")
     assert len(predictions) == 145 and set(predictions["model_version"]) == {1}
     assert not (tmp_path / "out/predictions.csv").exists()
+
+
+class AccessDenied(BaseHTTPRequestHandler):
+    """An AWS JSON endpoint that refuses every call, as SageMaker does for a role without the right."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        body = json.dumps({"__type": "AccessDeniedException", "message": "not authorized"}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/x-amz-json-1.1")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def aws_at(monkeypatch, tmp_path):
+    """Point the AWS clients at a local endpoint with fake credentials, one attempt per call."""
+    from ml import aws
+
+    def point(endpoint_url: str) -> None:
+        for name, value in aws_environment(endpoint_url, tmp_path).items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        monkeypatch.setattr(aws, "build_client", partial(aws.build_client, max_attempts=1))
+
+    return point
+
+
+def test_an_aws_refusal_is_reported_as_aws_not_as_a_bug(aws_at, tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AccessDenied)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        aws_at(f"http://127.0.0.1:{server.server_address[1]}")
+        result = mlops("registry", "list", "--env", "dev", "--work-dir", str(tmp_path))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 1, result.output
+    assert result.stderr.strip() == (
+        "error: AWS ListModelPackages (AccessDeniedException): not authorized; "
+        "check the role, credentials and region"
+    )
+    assert "bug" not in result.stderr and "Traceback" not in result.output
+
+
+def test_an_unreachable_aws_endpoint_is_reported_as_aws_not_as_a_bug(aws_at, tmp_path):
+    aws_at(f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    result = mlops("registry", "list", "--env", "dev", "--work-dir", str(tmp_path))
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: AWS EndpointConnectionError: Could not connect to the endpoint")
+    assert result.stderr.rstrip().endswith("; check the role, credentials and region")
+    assert "bug" not in result.stderr and "Traceback" not in result.output

@@ -6,6 +6,7 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import replace
 from typing import Any
 
 from ml.artifacts import ArtifactRef, ArtifactStore
@@ -86,6 +87,13 @@ def standard_json(value: Any) -> Any:
 
 def get_json(store: ArtifactStore, digest: str) -> Any:
     return json.loads(get_content(store, digest))
+
+
+def get_recorded_json(store: ArtifactStore, digest: str, uri: object) -> Any:
+    """JSON a record names by digest and by the URI it was stored at (when it kept one): an S3 store reads
+    it in the bucket that URI names (prod reads what dev trained); the digest is checked either way."""
+    ref = ref_for_digest(store, digest)
+    return json.loads(store.get_bytes(replace(ref, uri=uri) if isinstance(uri, str) and uri else ref))
 
 
 def encode_files(kind: str, name: str, value: Any) -> dict[str, bytes]:

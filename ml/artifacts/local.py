@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ml.artifacts import ArtifactRef
 from ml.artifacts.codecs import verified
-from ml.errors import ArtifactIntegrityError
+from ml.errors import ArtifactMissingError
 
 
 class LocalArtifactStore:
@@ -30,7 +30,7 @@ class LocalArtifactStore:
         try:
             data = path.read_bytes()
         except FileNotFoundError:
-            raise ArtifactIntegrityError(f"artifact {ref.uri} is missing from the store") from None
+            raise ArtifactMissingError(f"artifact {ref.uri} is missing from the store") from None
         return verified(ref, data, "restore it from a backup or retrain")
 
     def exists(self, key: str) -> bool:

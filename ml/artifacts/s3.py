@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 from ml.artifacts import ArtifactRef
 from ml.artifacts.codecs import verified
-from ml.errors import ArtifactIntegrityError
+from ml.errors import ArtifactMissingError
 
 SHA256_METADATA = "sha256"  # x-amz-meta-sha256: lets a put skip an identical object without reading it
 _MISSING = {"404", "NoSuchKey", "NotFound", "NoSuchBucket"}
@@ -43,11 +43,17 @@ class S3ArtifactStore:
         return ArtifactRef(key=key, sha256=digest, uri=self.uri_for(key), size=len(data))
 
     def get_bytes(self, ref: ArtifactRef) -> bytes:
+        """The bytes where `ref.uri` says they are, in whichever bucket (prod reads what dev trained).
+
+        No key id is sent: S3 decrypts an SSE-KMS object with the key that encrypted it, when the caller's
+        role may use that key. The digest is checked wherever the bytes came from.
+        """
+        bucket, object_key = self._location(ref)
         try:
-            data = self._client.get_object(Bucket=self.bucket, Key=self._object_key(ref.key))["Body"].read()
+            data = self._client.get_object(Bucket=bucket, Key=object_key)["Body"].read()
         except ClientError as error:
             if _code(error) in _MISSING:
-                raise ArtifactIntegrityError(f"artifact {ref.uri} is missing from the store") from None
+                raise ArtifactMissingError(f"artifact {ref.uri} is missing from the store") from None
             raise
         return verified(ref, data, "restore an earlier object version (the bucket is versioned) or retrain")
 
@@ -66,6 +72,13 @@ class S3ArtifactStore:
                 return None
             raise
         return head.get("Metadata", {}).get(SHA256_METADATA, "")
+
+    def _location(self, ref: ArtifactRef) -> tuple[str, str]:
+        """(bucket, object key) of `ref`: its s3:// URI, else its key in this store."""
+        bucket, _, object_key = ref.uri.removeprefix("s3://").partition("/")
+        if ref.uri.startswith("s3://") and bucket and object_key:
+            return bucket, object_key
+        return self.bucket, self._object_key(ref.key)
 
     def _object_key(self, key: str) -> str:
         parts = key.split("/")

@@ -55,8 +55,9 @@ class Context:
 class MlopsGroup(click.Group):
     """Turns library errors into one clear line on stderr and the error's documented exit code.
 
-    No input may end in a Python traceback: an error nobody anticipated is a bug, reported in one line
-    with exit 1 (`MLOPS_TRACEBACK=1` shows the traceback for a bug report).
+    No input may end in a Python traceback: an error AWS returned (access denied, an endpoint out of reach)
+    names the call and its message; an error nobody anticipated is a bug, reported in one line with exit 1
+    (`MLOPS_TRACEBACK=1` shows the traceback for a bug report).
     """
 
     def invoke(self, ctx: click.Context):
@@ -73,6 +74,12 @@ class MlopsGroup(click.Group):
         except Exception as exc:
             if os.environ.get("MLOPS_TRACEBACK") == "1":
                 raise
+            from ml.aws import describe_aws_error
+
+            aws = describe_aws_error(exc)
+            if aws is not None:  # the caller's rights or settings, not a bug of ours
+                click.echo(f"error: {aws}", err=True)
+                sys.exit(1)
             click.echo(
                 f"error: internal error ({type(exc).__name__}: {exc}); this is a bug: please report it with "
                 "the output of the same command run with MLOPS_TRACEBACK=1",

@@ -186,6 +186,8 @@ def build_sagemaker_registry(config: EnvironmentConfig, workspace: Workspace | N
     )
 
 
+# The evidence readers read each file in the bucket the version's lineage names (prod approves versions
+# trained in dev's bucket); this environment's bucket only when a version recorded no S3 URI.
 def build_sagemaker_statistics_reader(config: EnvironmentConfig, workspace: Workspace) -> StatisticsReader:
     from ml.registry.evidence import statistics_reader
 

@@ -21,21 +21,13 @@ ScoresReader = Callable[[ModelVersion], "EvaluationScores"]
 
 
 def scores_reader(artifacts: ArtifactStore) -> ScoresReader:
-    """Read a version's stored evaluation scores from the artifact store (digest-verified)."""
-    from ml.artifacts.codecs import get_json
+    """Read a version's stored evaluation scores where it recorded them (digest-verified)."""
+    from ml.artifacts.codecs import get_recorded_json
     from ml.train.compare import EvaluationScores
 
     def read(version: ModelVersion) -> EvaluationScores:
-        from ml.errors import ArtifactIntegrityError
-        from ml.train.compare import NotComparableError
-
-        digest = _evaluation(version)["scores"]
-        try:
-            stored = get_json(artifacts, digest)
-        except ArtifactIntegrityError as exc:  # missing or changed: no evidence, so nothing to compare
-            raise NotComparableError(
-                f"v{version.version}: its evaluation scores cannot be read: {exc}"
-            ) from exc
+        evaluation = _evaluation(version)
+        stored = get_recorded_json(artifacts, evaluation["scores"], evaluation.get("scores_uri"))
         return EvaluationScores.from_dict(stored["scores"])
 
     return read
@@ -59,6 +51,18 @@ def compare_versions(
     return compare_scores(
         first, second, champion_version=champion.version, challenger_version=challenger.version
     )
+
+
+def why_not_comparable(error: Exception) -> str | None:
+    """Why `compare_versions` gave no comparison: the versions' data (NotComparableError is a DataError), or
+    stored scores that cannot be read (missing, altered, refused by AWS); None for any other error (a bug)."""
+    from ml.aws import describe_aws_error
+    from ml.errors import ArtifactIntegrityError, DataError
+
+    if isinstance(error, DataError):
+        return str(error)
+    why = str(error) if isinstance(error, ArtifactIntegrityError) else describe_aws_error(error)
+    return None if why is None else f"not comparable: the stored scores cannot be read: {why}"
 
 
 def _evaluation(version: ModelVersion) -> dict:
@@ -107,12 +111,13 @@ def comparison_section(
     champion: ModelVersion | None, challenger: ModelVersion, read: ScoresReader, margin: float | None
 ) -> list[str]:
     """Markdown for the approval pull request: the paired comparison, or why there is none."""
-    from ml.errors import DataError
-
     if champion is None or champion.version == challenger.version:
         return ["No champion to compare with: nothing is approved in this environment yet."]
     try:
         comparison = compare_versions(champion, challenger, read)
-    except DataError as exc:  # NotComparableError included: the reviewer must read why
-        return [f"**Not comparable** with v{champion.version}: {exc}"]
+    except Exception as exc:  # the reviewer must read why
+        why = why_not_comparable(exc)
+        if why is None:
+            raise
+        return [f"**Not comparable** with v{champion.version}: {why}"]
     return [f"**{verdict_line(comparison, margin)}**", "", *comparison_lines(comparison)]

@@ -16,12 +16,19 @@ StatisticsReader = Callable[[ModelVersion], Mapping[str, Any] | None]
 
 
 def statistics_reader(artifacts: ArtifactStore) -> StatisticsReader:
-    """Read a version's training-data statistics.json from the artifact store, if it is there."""
-    from ml.artifacts.codecs import content_key, get_json
+    """Read a version's training-data statistics.json where it recorded it, if it is there."""
+    from ml.artifacts.codecs import get_recorded_json
+    from ml.errors import ArtifactMissingError
 
     def read(version: ModelVersion) -> Mapping[str, Any] | None:
         digest = version.lineage.get("baseline", {}).get("statistics.json")
-        return get_json(artifacts, digest) if digest and artifacts.exists(content_key(digest)) else None
+        if not digest:
+            return None
+        uri = (version.lineage.get("baseline_uri") or {}).get("statistics.json")
+        try:
+            return get_recorded_json(artifacts, digest, uri)
+        except ArtifactMissingError:
+            return None
 
     return read
 

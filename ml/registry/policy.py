@@ -192,7 +192,7 @@ def non_inferiority_rule(
     champion = registry.approved_version(approval.model_group)
     if margin is None or champion is None or champion.version == version.version or approval.allow_downgrade:
         return []
-    from ml.registry.comparison import compare_versions
+    from ml.registry.comparison import compare_versions, why_not_comparable
     from ml.train.compare import NotComparableError
 
     escape = (
@@ -203,8 +203,11 @@ def non_inferiority_rule(
         if context.read_scores is None:
             raise NotComparableError("no reader of the versions' evaluation scores was given")
         comparison = compare_versions(champion, version, context.read_scores)
-    except NotComparableError as exc:
-        return [f"non-inferiority to serving v{champion.version} cannot be shown ({exc}); {escape}"]
+    except Exception as exc:  # not comparable, or the scores unreadable: say why, as a problem to fix
+        why = why_not_comparable(exc)
+        if why is None:
+            raise
+        return [f"non-inferiority to serving v{champion.version} cannot be shown ({why}); {escape}"]
     auc = comparison.auc
     if comparison.non_inferior(margin):
         return []

@@ -40,9 +40,10 @@ def sync_environment(
         MlopsError: the checkout is not a clean commit on the branch, or it is unrelated to the last sync.
         AuditChainError: the registry's audit chain does not verify; nothing is changed.
         PolicyViolationError: an approver is not among the pull request's approving reviewers.
-        RegistryDriftError: the registry holds changes no sync made (after applying the rest).
+        RegistryDriftError: the registry holds changes no sync made (after applying the rest; with
+            `dry_run`, after printing the plan and changing nothing).
     """
-    from ml.config.loader import display_path, repository_root
+    from ml.config.loader import repository_root
 
     pull_request = pull_request or PullRequest()
     repo = repository_root(config_dir)
@@ -52,6 +53,7 @@ def sync_environment(
     if dry_run:
         plan = _plan(approvals, registry, config, path, commit, enforce, pull_request)
         progress(plan.describe())
+        _require_no_drift(plan, path)
         return plan
     with registry.sync_lock(config.model_group, commit) as lease:
         if not allow_dirty and _older_than_last_sync(repo, commit, lease.previous_commit, progress):
@@ -65,12 +67,19 @@ def sync_environment(
         if not allow_dirty:
             lease.finish()
     progress(f"audit chain head: {format_head(registry.audit_head(config.model_group))}")
+    _require_no_drift(plan, path)
+    return plan
+
+
+def _require_no_drift(plan: SyncPlan, path: Path) -> None:
+    """Drift fails the run, dry or not: the daily drift check relies on the exit code (12)."""
+    from ml.config.loader import display_path
+
     if plan.drift:
         raise RegistryDriftError(
             f"{len(plan.drift)} change(s) in the registry were not made by a sync of {display_path(path)}; "
             "run with --enforce to turn them back, or make them through a pull request"
         )
-    return plan
 
 
 def _plan(approvals, registry, config, path, commit, enforce, pull_request: PullRequest) -> SyncPlan:

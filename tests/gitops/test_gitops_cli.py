@@ -114,6 +114,22 @@ def test_drift_is_reported_then_enforced(repo, mlops, trained):
     assert statuses(repo) == {1: "Approved", 2: "PendingManualApproval"}
 
 
+def test_dry_run_exits_12_on_drift_and_changes_nothing(repo, mlops, trained):
+    """The daily drift workflow runs `registry sync --dry-run` and relies on exit code 12."""
+    merged(repo, mlops, "dev", 1)
+    clean = mlops("registry", "sync", "--env", "dev", "--dry-run")
+    assert clean.exit_code == 0, clean.output
+    view(repo).set_status(GROUP, 2, "Approved", reason="console", changed_by="eve")
+    history = [len(v.history) for v in view(repo).list_versions(GROUP)]
+    drift = mlops("registry", "sync", "--env", "dev", "--dry-run")
+    assert drift.exit_code == 12, drift.output
+    assert "DRIFT mammo-severity-model-package v2 is Approved in the registry" in drift.output
+    assert statuses(repo) == {1: "Approved", 2: "Approved"}
+    assert [len(v.history) for v in view(repo).list_versions(GROUP)] == history
+    enforced = mlops("registry", "sync", "--env", "dev", "--dry-run", "--enforce")
+    assert enforced.exit_code == 0 and statuses(repo)[2] == "Approved"  # the plan turns it back; dry: not
+
+
 def test_policy_requires_dev_first_and_separation_of_duties(repo, mlops, trained):
     approve(mlops, "prod", 1)
     commit(repo, "approve v1 in prod only")

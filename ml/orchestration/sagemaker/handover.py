@@ -8,7 +8,6 @@ value: the file travels beside the manifest and is staged again where the next j
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
 import shutil
@@ -17,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from ml.artifacts.local import file_sha256
 from ml.errors import ArtifactIntegrityError
 from ml.inference.score import PredictionWriter
 
@@ -40,7 +40,7 @@ def save_values(values: Mapping[str, Any], names: Iterable[str], folder: Path) -
             target = folder / f"{name}.pickle"
             target.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
             entry = {"pickle": target.name}
-        manifest[name] = {**entry, "sha256": _sha256(target)}
+        manifest[name] = {**entry, "sha256": file_sha256(target)}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
@@ -56,7 +56,7 @@ def load_values(folder: Path, predictions_path: Path | None = None) -> dict[str,
     values: dict[str, Any] = {}
     for name, entry in json.loads(manifest_path.read_text()).items():
         source = folder / (entry.get("pickle") or entry["predictions"])
-        if not source.is_file() or _sha256(source) != entry["sha256"]:
+        if not source.is_file() or file_sha256(source) != entry["sha256"]:
             raise ArtifactIntegrityError(f"{source}: missing or changed since its job wrote it")
         if "pickle" in entry:
             values[name] = pickle.loads(source.read_bytes())
@@ -93,7 +93,3 @@ def _restage(source: Path, entry: Mapping[str, Any], predictions_path: Path) -> 
         writer.path.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, writer.path)
     return writer
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
