@@ -90,7 +90,7 @@ def test_no_margin_no_champion_or_the_champion_itself_are_not_checked(registry):
 
 
 def test_scores_that_cannot_be_read_are_a_problem_not_a_crash(serving_v1, fresh_moto, tmp_path):
-    """A missing scores artifact, or one AWS refuses (prod's bucket does not exist on this moto server)."""
+    """A missing scores artifact, locally or on S3 (prod's bucket does not exist on this moto server)."""
     from ml.artifacts.local import LocalArtifactStore
     from ml.config.loader import load_environment
     from ml.orchestration.services import Workspace, build_scores_reader
@@ -103,8 +103,9 @@ def test_scores_that_cannot_be_read_are_a_problem_not_a_crash(serving_v1, fresh_
 
     refused = build_scores_reader(load_environment("prod", REPO / "configs"), Workspace(tmp_path))
     [line] = problems(serving_v1, approval(2), non_inferiority_margin=0.02, read_scores=refused)
-    assert "cannot be shown (not comparable: the stored scores cannot be read: AWS GetObject (" in line
-    assert "check the role, credentials and region); set allow_downgrade: true" in line
+    # S3 answers NoSuchBucket, which the store reads as a missing artifact.
+    assert "cannot be shown (not comparable: the stored scores cannot be read: artifact s3://" in line
+    assert "is missing from the store); set allow_downgrade: true" in line
 
 
 def test_the_pull_request_says_when_scores_cannot_be_read(serving_v1, tmp_path):
