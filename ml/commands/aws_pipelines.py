@@ -52,28 +52,54 @@ def upsert(obj: Context, image: str | None) -> None:
 @click.option(
     "--input", "input_uri", help="train: data URIs or paths, comma-separated; inference: the batch."
 )
+@click.option(
+    "--by",
+    "created_by",
+    help="train: who starts the run, recorded as the version's created_by, whom separation of duties "
+    "keeps from approving it [$GITHUB_ACTOR, else the OS user].",
+)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the execution to its end.")
 @shared_options
 @click.pass_context
-def run(ctx: click.Context, pipeline: str, input_uri: str | None, wait: bool) -> None:
+def run(
+    ctx: click.Context, pipeline: str, input_uri: str | None, created_by: str | None, wait: bool
+) -> None:
     """Start the train or inference pipeline and follow it (exit codes as for `mlops train|infer`)."""
     obj: Context = ctx.find_object(Context)
     config = obj.config()
+    starter = _starter(pipeline, created_by)
     if config.backend == "local":
-        _run_locally(ctx, pipeline, input_uri)
+        _run_locally(ctx, pipeline, input_uri, starter)
         return
     from ml.orchestration.sagemaker.run import run_pipeline
 
-    run_pipeline(config, pipeline, input_uri, wait=wait, echo=click.echo, progress=progress)
+    run_pipeline(
+        config, pipeline, input_uri, created_by=starter, wait=wait, echo=click.echo, progress=progress
+    )
 
 
-def _run_locally(ctx: click.Context, pipeline: str, input_uri: str | None) -> None:
+def _starter(pipeline: str, created_by: str | None) -> str | None:
+    """Who starts a train run (a person, never empty); None for inference, which registers nothing."""
+    import getpass
+    import os
+
+    if pipeline != "train":
+        if created_by is not None:
+            raise click.UsageError("--by applies to the train pipeline only (inference registers nothing)")
+        return None
+    if created_by is not None and not created_by.strip():
+        raise click.BadParameter("is empty: name who starts the run (a login)", param_hint="--by")
+    return (created_by or os.environ.get("GITHUB_ACTOR") or getpass.getuser()).strip()
+
+
+def _run_locally(ctx: click.Context, pipeline: str, input_uri: str | None, starter: str | None) -> None:
     from pathlib import Path
 
     from ml.commands.pipelines import infer, train
 
     if pipeline == "train":
-        ctx.invoke(train, data_selector=tuple((input_uri or "part1").split(",")), created_by="")
+        data = tuple((input_uri or "part1").split(","))
+        ctx.invoke(train, data_selector=data, created_by=starter)
         return
     if not input_uri:
         raise click.UsageError("inference needs --input (the batch file) on the local backend")

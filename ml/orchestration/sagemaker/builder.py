@@ -15,7 +15,12 @@ from typing import Any
 from ml.config.schema import EnvironmentConfig
 from ml.orchestration.sagemaker.container import pipeline_spec
 from ml.orchestration.sagemaker.jobs import plan_jobs
-from ml.orchestration.sagemaker.naming import PIPELINES, pipeline_image_uri, pipeline_name
+from ml.orchestration.sagemaker.naming import (
+    PIPELINES,
+    UNATTENDED_CREATED_BY,
+    pipeline_image_uri,
+    pipeline_name,
+)
 from ml.orchestration.sagemaker.steps import PipelineContext, build_steps
 
 DEFAULT_TRAINING_INSTANCE = "ml.m5.large"
@@ -53,6 +58,9 @@ def _parameters(config: EnvironmentConfig, name: str) -> dict[str, Any]:
             ),
             "ProcessingInstanceType": processing,
             "MinAuc": ParameterFloat("MinAuc", default_value=config.quality_gate.min_auc),
+            # Who started the run: the registered version's created_by, which separation of duties
+            # compares with the approver.
+            "CreatedBy": ParameterString("CreatedBy", default_value=UNATTENDED_CREATED_BY),
         }
     return {
         "BatchData": ParameterString("BatchData", default_value=config.sagemaker.data.batch),

@@ -22,12 +22,15 @@ def run_pipeline(
     pipeline: str,
     input_uri: str | None,
     *,
+    created_by: str | None = None,
     wait: bool,
     echo: Callable[[str], None],
     progress: Callable[[str], None],
     poll_seconds: float = 15.0,
 ) -> None:
     """Start an execution (input overriding the pipeline's default), follow it, raise on a bad ending.
+
+    `created_by` (train only) becomes the `CreatedBy` parameter, recorded as the version's created_by.
 
     Raises:
         QualityGateRejectedError: the train pipeline stopped at `quality_gate-failed` (exit 8).
@@ -39,6 +42,8 @@ def run_pipeline(
 
     client = build_client("sagemaker", region=config.aws.region)
     parameters = {INPUT_PARAMETER[pipeline]: input_uri} if input_uri else {}
+    if created_by:
+        parameters["CreatedBy"] = created_by
     arn = start_execution(client, pipeline_name(config, pipeline), parameters, new_run_id(pipeline))
     echo(arn)
     echo(console_url(config.aws.region, arn))

@@ -31,9 +31,6 @@ from ml.spec import PipelineSpec
 if TYPE_CHECKING:
     from ml.orchestration.sagemaker.container import JobPaths
 
-CREATED_BY = "sagemaker-pipeline"
-
-
 class ChannelArtifactStore(LocalArtifactStore):
     """Writes below the job's own output; reads what it wrote or, by digest, a file in an input channel.
 
@@ -146,6 +143,7 @@ class JobServices:
             raise ConfigError(
                 f"job {self.job.name}: argument TrainingData (comma-separated S3 URIs) is empty"
             )
+        created_by = self._created_by()
         files = fetch_s3_objects(uris, self.paths.inputs / "training", self.config.aws.region)
         data, by_path = load_training_data(self.config, files, print)
         digests = {uri: by_path[str(path)] for uri, path in zip(uris, files, strict=True)}
@@ -154,8 +152,19 @@ class JobServices:
         self.handover.extend(["training_data", "registration"])
         return {
             "training_data": data,
-            "registration": registration_context(self.config, digests, CREATED_BY, code),
+            "registration": registration_context(self.config, digests, created_by, code),
         }
+
+    def _created_by(self) -> str:
+        """Who started the run (pipeline parameter CreatedBy): separation of duties compares the approver
+        with it, so a run that does not say is refused rather than recorded under the container's user."""
+        created_by = self.arguments.get("CreatedBy", "").strip()
+        if not created_by:
+            raise ConfigError(
+                f"job {self.job.name}: argument CreatedBy (who started the run) is empty; "
+                "run `mlops pipelines upsert` so the train pipeline passes it"
+            )
+        return created_by
 
     def _evaluation_set(self, training: Any) -> Any:
         """The locked set from its channel, loaded and checked as `mlops train` does (the same digest)."""

@@ -235,6 +235,7 @@ def _training_step(context: PipelineContext, job: Job) -> Any:
         hyperparameters={
             "training": json.dumps(context.config.training.model_dump(), sort_keys=True),
             "TrainingData": context.parameters["TrainingData"],
+            "CreatedBy": context.parameters["CreatedBy"],  # recorded with the registration it builds
         },
     )
     return TrainingStep(name=job.name, step_args=trainer.train())

@@ -131,12 +131,20 @@ def test_parameters_and_their_defaults(definitions, dev):
         "TrainingInstanceType": ("String", "ml.m5.large"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "MinAuc": ("Float", dev.quality_gate.min_auc),
+        "CreatedBy": ("String", "eventbridge-retraining"),  # no person started it: the retraining rule
     }
     assert parameters("inference") == {
         "BatchData": ("String", dev.sagemaker.data.batch),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "ProcessingInstanceCount": ("Integer", 1),
     }
+
+
+def test_the_job_that_builds_the_registration_receives_who_started_the_run(definitions):
+    [training] = [s for s in all_steps(definitions["train"]) if s["Type"] == "Training"]
+
+    assert training["Name"] == "split"  # its handover carries the registration to the registering job
+    assert training["Arguments"]["HyperParameters"]["CreatedBy"] == {"Get": "Parameters.CreatedBy"}
 
 
 def test_every_job_runs_the_image_encrypted_and_isolated_unless_it_calls_aws(definitions, dev):

@@ -15,6 +15,8 @@ from ml.orchestration.sagemaker.lambda_handler import handler
 from ml.orchestration.services import Workspace, build_local_services, build_sagemaker_registry
 from ml.orchestration.workflows import run_inference, run_train
 from ml.registry import ApprovalStatus
+from ml.registry.approvals import Approval
+from ml.registry.policy import decision_problems
 from tests.orchestration.sagemaker.simulate import simulate
 
 pytestmark = pytest.mark.slow
@@ -37,10 +39,10 @@ def local_run(config, prepared_dir, tmp_path):
     return config, services, workspace, trained
 
 
-def train_on_sagemaker(aws_dev, prepared_dir, workdir, min_auc="0.75", evaluation=None):
+def train_on_sagemaker(aws_dev, prepared_dir, workdir, min_auc="0.75", evaluation=None, created_by="alice"):
     uri = aws_dev.upload(prepared_dir / "train-part1.csv", "data/train-part1.csv")
     training = json.dumps(aws_dev.config.training.model_dump())
-    arguments = {"TrainingData": uri, "MinAuc": min_auc, "training": training}
+    arguments = {"TrainingData": uri, "MinAuc": min_auc, "training": training, "CreatedBy": created_by}
     # EvaluationData: SageMaker copies the object into the channel of the job that scores on it
     data = {"evaluation_set": [prepared_dir / "evaluation.csv"] if evaluation is None else evaluation}
     return simulate("train", workdir, RUN_ID, arguments, data=data)
@@ -56,6 +58,7 @@ def test_train_jobs_register_the_version_local_runner_registers(aws_dev, local_r
     [version] = registry.list_versions(aws_dev.config.model_group)
     expected = local.values["model_version"]
     assert version.status == ApprovalStatus.PENDING
+    assert version.created_by == "alice"  # the pipeline's CreatedBy: who started the run
     assert version.artifact_digest == expected.artifact_digest
     assert version.metrics == expected.metrics  # the test split's, the locked set's and the CV's
     assert {"evaluation_auc", "evaluation_rows", "cv_auc_mean", "cv_folds"} <= set(version.metrics)
@@ -80,6 +83,32 @@ def test_train_jobs_register_the_version_local_runner_registers(aws_dev, local_r
     assert run.verdict("quality_gate")["passed"] is True
     [event] = aws_dev.notifications()
     assert (event["kind"], event["run_id"], event["details"]["version"]) == ("model_registered", RUN_ID, 1)
+
+
+def test_whoever_started_the_sagemaker_run_cannot_approve_its_version(aws_dev, prepared_dir, tmp_path):
+    train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "jobs", created_by="alice")
+    registry = build_sagemaker_registry(aws_dev.config, None)
+    [version] = registry.list_versions(aws_dev.config.model_group)
+
+    def approval_by(login):
+        return Approval(
+            model_group=version.model_group,
+            version=version.version,
+            artifact_digest=version.artifact_digest,
+            approved_by=login,
+            approved_at="2026-11-28T12:00:00Z",
+            reason="reviewed",
+        )
+
+    [problem] = decision_problems(approval_by("Alice"), version, registry, separation_of_duties=True)
+    assert "'Alice' trained this version; separation of duties requires another approver" in problem
+    assert decision_problems(approval_by("bob"), version, registry, separation_of_duties=True) == []
+
+
+def test_a_run_that_does_not_say_who_started_it_registers_nothing(aws_dev, prepared_dir, tmp_path):
+    with pytest.raises(ConfigError, match=r"job split: argument CreatedBy \(who started the run\) is empty"):
+        train_on_sagemaker(aws_dev, prepared_dir, tmp_path / "jobs", created_by=" ")
+    assert build_sagemaker_registry(aws_dev.config, None).list_versions(aws_dev.config.model_group) == []
 
 
 def test_a_gate_the_model_misses_stops_before_baseline_and_registration(aws_dev, prepared_dir, tmp_path):
