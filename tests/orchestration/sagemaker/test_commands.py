@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import importlib.util
 import json
 import os
@@ -86,6 +87,46 @@ def test_upsert_then_run_on_moto_prints_the_execution_and_its_console_link(aws_d
         "PipelineExecutionSummaries"
     ]
     assert execution["PipelineExecutionArn"] == arn
+
+
+def execution_parameters(aws_dev, arn: str) -> dict[str, str]:
+    client = aws_dev.moto.client("sagemaker")
+    listed = client.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)["PipelineParameters"]
+    return {p["Name"]: p["Value"] for p in listed}
+
+
+@needs_sdk
+@pytest.mark.parametrize(
+    ("by", "actor", "expected"),
+    [(["--by", "alice"], "ci-bot", "alice"), ([], "octocat", "octocat"), ([], None, getpass.getuser())],
+)
+def test_a_train_run_says_who_started_it(aws_dev, monkeypatch, by, actor, expected):
+    # the version's created_by: separation of duties keeps that person from approving it
+    if actor is None:
+        monkeypatch.delenv("GITHUB_ACTOR", raising=False)
+    else:
+        monkeypatch.setenv("GITHUB_ACTOR", actor)
+    config_dir = str(aws_dev.config_dir)
+    assert mlops("pipelines", "upsert", "--env", "dev", "--config-dir", config_dir, "--image", IMAGE).exit_code == 0
+
+    ran = mlops("pipelines", "run", "train", "--env", "dev", "--config-dir", config_dir, *by)
+
+    assert ran.exit_code == 0, ran.output
+    assert execution_parameters(aws_dev, ran.stdout.splitlines()[0]) == {"CreatedBy": expected}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["train", "--by", " "], "--by"),
+        (["inference", "--by", "alice"], "--by applies to the train pipeline only"),
+    ],
+)
+def test_run_refuses_a_blank_starter_and_one_for_inference(args, message):
+    result = mlops("pipelines", "run", "--env", "dev", *args)
+
+    assert result.exit_code == 2
+    assert message in result.stderr
 
 
 def test_run_on_the_local_backend_runs_the_local_pipeline(tmp_path, prepared_dir):
