@@ -61,9 +61,7 @@ def upsert(obj: Context, image: str | None) -> None:
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the execution to its end.")
 @shared_options
 @click.pass_context
-def run(
-    ctx: click.Context, pipeline: str, input_uri: str | None, created_by: str | None, wait: bool
-) -> None:
+def run(ctx: click.Context, pipeline: str, input_uri: str | None, created_by: str | None, wait: bool) -> None:
     """Start the train or inference pipeline and follow it (exit codes as for `mlops train|infer`)."""
     obj: Context = ctx.find_object(Context)
     config = obj.config()

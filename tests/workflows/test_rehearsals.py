@@ -299,11 +299,21 @@ def test_deploy_upserts_the_pipelines_and_run_pipeline_reports_the_execution(tmp
     no_sdk.mkdir(parents=True)
     (no_sdk / "__init__.py").write_text("raise ImportError('the SageMaker SDK is not installed')\n")
     run.environment["PYTHONPATH"] = f"{no_sdk.parent}:{ROUTING}:{REPO}"
+    run.environment["GITHUB_ACTOR"] = "octocat"  # the runner sets it to who dispatched the workflow
     steps = run.run_job(load_workflow("reusable-aws-job"), "run")
     assert [s.returncode for s in steps] == [0, 0], steps[-1].stdout + steps[-1].stderr
     summary = (root / ".runner-temp" / "summary.md").read_text()
     assert "## train pipeline in dev" in summary
     assert "arn:aws:sagemaker:us-east-1:" in summary
+    client = fresh_moto.client("sagemaker")
+    [execution] = client.list_pipeline_executions(PipelineName="mammo-severity-dev-train")[
+        "PipelineExecutionSummaries"
+    ]
+    listed = client.list_pipeline_parameters_for_execution(
+        PipelineExecutionArn=execution["PipelineExecutionArn"]
+    )
+    # the version's created_by, so whoever dispatched the run cannot approve what it registers
+    assert listed["PipelineParameters"] == [{"Name": "CreatedBy", "Value": "octocat"}]
 
 
 def test_redeploying_a_commit_reuses_its_pushed_image(tmp_path, fresh_moto):

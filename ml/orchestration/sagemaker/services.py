@@ -31,6 +31,7 @@ from ml.spec import PipelineSpec
 if TYPE_CHECKING:
     from ml.orchestration.sagemaker.container import JobPaths
 
+
 class ChannelArtifactStore(LocalArtifactStore):
     """Writes below the job's own output; reads what it wrote or, by digest, a file in an input channel.
 

@@ -14,7 +14,8 @@ from ml.orchestration.local import RunResult
 from ml.orchestration.sagemaker.container import JobRequest, pipeline_spec, run_job
 from ml.orchestration.sagemaker.jobs import DATA_CHANNELS, Job, plan_jobs
 
-HYPERPARAMETERS = ("training", "TrainingData", "CreatedBy")  # what the builder gives the training job (steps.py)
+# What the builder gives the training job (steps.py).
+HYPERPARAMETERS = ("training", "TrainingData", "CreatedBy")
 
 
 @dataclass

@@ -107,7 +107,8 @@ def test_a_train_run_says_who_started_it(aws_dev, monkeypatch, by, actor, expect
     else:
         monkeypatch.setenv("GITHUB_ACTOR", actor)
     config_dir = str(aws_dev.config_dir)
-    assert mlops("pipelines", "upsert", "--env", "dev", "--config-dir", config_dir, "--image", IMAGE).exit_code == 0
+    upserted = mlops("pipelines", "upsert", "--env", "dev", "--config-dir", config_dir, "--image", IMAGE)
+    assert upserted.exit_code == 0, upserted.output
 
     ran = mlops("pipelines", "run", "train", "--env", "dev", "--config-dir", config_dir, *by)
 
