@@ -56,7 +56,7 @@ def upsert(obj: Context, image: str | None) -> None:
     "--by",
     "created_by",
     help="train: who starts the run, recorded as the version's created_by, whom separation of duties "
-    "keeps from approving it [$GITHUB_ACTOR, else the OS user].",
+    "keeps from approving it [$GITHUB_ACTOR, else the OS user]; inference registers nothing and ignores it.",
 )
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the execution to its end.")
 @shared_options
@@ -82,8 +82,6 @@ def _starter(pipeline: str, created_by: str | None) -> str | None:
     import os
 
     if pipeline != "train":
-        if created_by is not None:
-            raise click.UsageError("--by applies to the train pipeline only (inference registers nothing)")
         return None
     if created_by is not None and not created_by.strip():
         raise click.BadParameter("is empty: name who starts the run (a login)", param_hint="--by")
