@@ -60,9 +60,10 @@ def test_retraining_starts_the_train_pipeline_on_the_retrain_data(env):
     parts = {"part1": config.sagemaker.data.train_part1, "part2": config.sagemaker.data.train_part2}
     scope = module_scope("workload", "pipeline_events", env)
     target = resource("aws_cloudwatch_event_target", "retrain")
-    (parameter,) = target["sagemaker_pipeline_target"][0]["pipeline_parameter_list"]
+    parameter, created_by = target["sagemaker_pipeline_target"][0]["pipeline_parameter_list"]
 
     assert evaluate(target["arn"], scope) == pipeline_arn(env, "train")
+    assert created_by == {"name": "CreatedBy", "value": "eventbridge-retraining"}
     assert parameter["name"] == "TrainingData"
     assert evaluate(parameter["value"], scope) == ",".join(parts[p] for p in config.reactions.retrain_data)
     assert scope.variables["enable_retraining"] is config.reactions.retrain_on_violation

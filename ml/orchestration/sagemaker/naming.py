@@ -9,9 +9,9 @@ from ml.config.schema import EnvironmentConfig
 
 COMMIT_VARIABLE = "MLOPS_GIT_COMMIT"  # set in the image (it has no .git) to the commit it was built from
 PIPELINES = ("train", "inference")
-# The train pipeline's `CreatedBy` when no person started it (the EventBridge retraining rule sets only
-# TrainingData); `mlops pipelines run` always sets it to whoever ran the command.
-UNATTENDED_CREATED_BY = "eventbridge-retraining"
+# The train pipeline's `CreatedBy` when the starter did not say who they are (e.g. the console); the
+# EventBridge retraining rule sets `eventbridge-retraining` and `mlops pipelines run` whoever ran it.
+UNATTENDED_CREATED_BY = "unattended"
 
 
 def pipeline_name(config: EnvironmentConfig, pipeline: str) -> str:

@@ -131,7 +131,7 @@ def test_parameters_and_their_defaults(definitions, dev):
         "TrainingInstanceType": ("String", "ml.m5.large"),
         "ProcessingInstanceType": ("String", "ml.m5.large"),
         "MinAuc": ("Float", dev.quality_gate.min_auc),
-        "CreatedBy": ("String", "eventbridge-retraining"),  # no person started it: the retraining rule
+        "CreatedBy": ("String", "unattended"),  # the starter did not say (the retraining rule sets its own)
     }
     assert parameters("inference") == {
         "BatchData": ("String", dev.sagemaker.data.batch),

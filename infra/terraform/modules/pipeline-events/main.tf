@@ -136,6 +136,12 @@ resource "aws_cloudwatch_event_target" "retrain" {
       name  = "TrainingData"
       value = var.retrain_training_data
     }
+
+    # Recorded as the version's created_by: no person trained it, so any approver passes separation of duties.
+    pipeline_parameter_list {
+      name  = "CreatedBy"
+      value = "eventbridge-retraining"
+    }
   }
 
   retry_policy {
