@@ -34,7 +34,7 @@ def statistics_reader(artifacts: ArtifactStore) -> StatisticsReader:
 
 
 def no_statistics(version: ModelVersion) -> None:
-    """The reader for a backend whose artifact store this version cannot reach yet."""
+    """The reader used when the caller gives none: the pull request then shows no baseline statistics."""
     return None
 
 
